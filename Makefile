@@ -1,0 +1,26 @@
+# Each target creates the virtual environment it needs; only python3 is required.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --preload wsgi:app
+
+test: $(VENV)/.installed
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) bench/bench_recommend.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

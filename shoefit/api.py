@@ -1,0 +1,143 @@
+"""HTTP endpoints: thin functions from validated input to the recommender and back."""
+
+import flask
+import marshmallow as ma
+from flask_smorest import Blueprint, abort
+
+from . import schemas
+from .problems import problem
+from .profile import Profile
+from .recommender import InvalidProfile
+from .schemas import MAX_BRANDS, MAX_NAME_LENGTH
+from .vocabulary import ENUMS, LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, SEVERITY_MAX, SEVERITY_MIN
+
+recommend_bp = Blueprint("recommendations", __name__, url_prefix="/v1", description="Requirements and ranked shoes for a runner.")
+shoes_bp = Blueprint("shoes", __name__, url_prefix="/v1", description="The catalog being served.")
+meta_bp = Blueprint("meta", __name__, description="Health and readiness probes.")
+
+ERRORS = {"422": "Invalid request", "415": "Not JSON", "413": "Body too large", "400": "Malformed JSON"}
+
+
+def recommender():
+    return flask.current_app.extensions["shoefit"]
+
+
+def json_response(body, status=200):
+    # Responses are built as plain dicts by the recommender; serialising them
+    # directly skips a marshmallow dump that would cost more than the scoring.
+    return flask.current_app.response_class(flask.json.dumps(body), status=status, mimetype="application/json")
+
+
+def _with_profile(handler, data):
+    try:
+        return json_response(handler(Profile.from_dict(data)))
+    except InvalidProfile as exc:
+        return problem(422, "Invalid request", str(exc), exc.errors)
+
+
+def _documented_errors(bp, *codes):
+    def decorate(func):
+        for code in codes:
+            func = bp.alt_response(int(code), schema=schemas.ProblemSchema, description=ERRORS[code],
+                                   content_type="application/problem+json")(func)
+        return func
+
+    return decorate
+
+
+@recommend_bp.route("/recommendations", methods=["POST"])
+@recommend_bp.arguments(schemas.ProfileSchema, example={"arch_type": "high", "pronation": "neutral", "symptoms": ["forefoot_pain"], "width": "wide", "limit": 3})
+@recommend_bp.response(200, schemas.RecommendationsResponseSchema)
+@_documented_errors(recommend_bp, "400", "413", "415", "422")
+def recommendations(data):
+    """Rank the catalog for a runner
+
+    Requirements with their reasons, red-flag warnings (most serious first), care
+    advice, and the best shoes with a per-attribute breakdown and plain-language why.
+    """
+    return _with_profile(lambda p: recommender().recommend(p), data)
+
+
+@recommend_bp.route("/requirements", methods=["POST"])
+@recommend_bp.arguments(schemas.ProfileSchema)
+@recommend_bp.response(200, schemas.RequirementsResponseSchema)
+@_documented_errors(recommend_bp, "400", "413", "415", "422")
+def requirements(data):
+    """What a runner needs from a shoe, without ranking"""
+    return _with_profile(lambda p: recommender().requirements(p)[1], data)
+
+
+@recommend_bp.route("/vocabulary", methods=["GET"])
+@recommend_bp.response(200, schemas.VocabularySchema)
+def vocabulary():
+    """Every accepted value, with a label and a hint, to build a form from"""
+    service = recommender()
+    return json_response(
+        {
+            "fields": {name: [{"value": value, **texts} for value, texts in terms.items()] for name, terms in ENUMS.items()},
+            "brands": service.catalog.brands,
+            "limits": {
+                "limit": {"min": LIMIT_MIN, "max": LIMIT_MAX, "default": LIMIT_DEFAULT},
+                "pain.severity": {"min": SEVERITY_MIN, "max": SEVERITY_MAX},
+                "brands": {"max_items": MAX_BRANDS, "max_length": MAX_NAME_LENGTH},
+                "body": {"max_bytes": flask.current_app.config["MAX_CONTENT_LENGTH"]},
+            },
+            "catalog": service.catalog_info(),
+        }
+    )
+
+
+@shoes_bp.route("/shoes", methods=["GET"])
+@shoes_bp.arguments(schemas.ShoeQuerySchema, location="query", unknown=ma.RAISE)
+@shoes_bp.response(200, schemas.ShoePageSchema)
+@_documented_errors(shoes_bp, "422")
+def list_shoes(query):
+    """List catalog shoes, filtered and paged"""
+    catalog = recommender().catalog
+    brand = query.get("brand", "").casefold()
+    wanted = (
+        shoe
+        for shoe in catalog.shoes
+        if (not brand or shoe["brand"].casefold() == brand)
+        and query.get("terrain") in (None, shoe["terrain"])
+        and query.get("category") in (None, shoe["category"])
+        and (query.get("width") is None or query["width"] in shoe["widths"])
+        and (query.get("max_price") is None or shoe["price"] <= query["max_price"])
+    )
+    matching = list(wanted)
+    page, per_page = query["page"], query["per_page"]
+    start = (page - 1) * per_page
+    return json_response(
+        {
+            "items": matching[start : start + per_page],
+            "total": len(matching),
+            "page": page,
+            "per_page": per_page,
+            "catalog": recommender().catalog_info(),
+        }
+    )
+
+
+@shoes_bp.route("/shoes/<shoe_id>", methods=["GET"])
+@shoes_bp.response(200, schemas.ShoeSchema)
+@shoes_bp.alt_response(404, schema=schemas.ProblemSchema, description="No such shoe", content_type="application/problem+json")
+def get_shoe(shoe_id):
+    """One catalog shoe"""
+    shoe = recommender().catalog.get(shoe_id)
+    if shoe is None:
+        abort(404, message=f"No shoe with id {shoe_id!r} in catalog {recommender().catalog.version}.")
+    return json_response(shoe)
+
+
+@meta_bp.route("/healthz", methods=["GET"])
+@meta_bp.response(200, schemas.StatusSchema)
+def healthz():
+    """The process is alive"""
+    return json_response({"status": "ok"})
+
+
+@meta_bp.route("/readyz", methods=["GET"])
+@meta_bp.response(200, schemas.StatusSchema)
+def readyz():
+    """A valid catalog is loaded and being served"""
+    return json_response({"status": "ready", "catalog": recommender().catalog_info()})

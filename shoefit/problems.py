@@ -1,0 +1,112 @@
+"""RFC 9457 problem details for every error the API returns."""
+
+import logging
+
+import flask
+import flask_smorest
+from werkzeug.exceptions import HTTPException
+
+from .schemas import ProblemSchema
+
+PROBLEM_MIMETYPE = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+def problem(status, title, detail=None, errors=None, headers=None):
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = errors
+    response = flask.current_app.response_class(
+        flask.json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE, headers=headers
+    )
+    return response
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api, answering every HTTP error as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        data = getattr(error, "data", None) or {}
+        messages = data.get("messages")
+        if error.code == 400 and messages:
+            # webargs reports undecodable JSON as a 400 with these messages.
+            return problem(400, "Malformed JSON", "The request body is not valid JSON.")
+        if error.code == 422 and messages:
+            errors = field_errors(messages)
+            detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+            return problem(422, "Invalid request", detail, errors, data.get("headers"))
+        if error.code >= 500:
+            original = getattr(error, "original_exception", None)
+            if original is not None:
+                log.error("unhandled error", exc_info=original)
+            return problem(error.code, error.name, "The server could not answer; the error was logged.")
+        detail = data.get("message") or error.description
+        return problem(error.code, error.name, detail, data.get("errors"), data.get("headers"))
+
+
+def field_errors(messages):
+    """Flatten webargs' {location: {field: [msg] | {...}}} into [{field, value, message}]."""
+    errors = []
+    for location, tree in messages.items():
+        sent = _sent(location)
+        _flatten(tree, [], sent, errors)
+    return errors
+
+
+def _sent(location):
+    if location == "json":
+        return flask.request.get_json(silent=True)
+    if location == "query":
+        return flask.request.args.to_dict()
+    return None
+
+
+def _flatten(tree, path, sent, errors):
+    if isinstance(tree, dict):
+        for key, sub in tree.items():
+            if key == "_schema":
+                _flatten(sub, path, sent, errors)
+            else:
+                _flatten(sub, [*path, key], sent, errors)
+        return
+    name = ".".join(str(p) for p in path) or "(body)"
+    for message in tree if isinstance(tree, list) else [tree]:
+        if isinstance(message, (dict, list)):
+            _flatten(message, path, sent, errors)
+            continue
+        entry = {"field": name, "message": str(message)}
+        found, value = _lookup(sent, path)
+        if found:
+            entry["value"] = value
+        errors.append(entry)
+
+
+def _lookup(sent, path):
+    value = sent
+    for key in path:
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+            value = value[key]
+        else:
+            return False, None
+    return path != [], value
+
+
+def register(app):
+    """Problems for what happens before or outside the API's own views."""
+
+    @app.before_request
+    def require_json_body():
+        request = flask.request
+        if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
+            return problem(
+                415,
+                "Unsupported Media Type",
+                f"Send the body as JSON with 'Content-Type: application/json' (got {request.mimetype or 'none'!r}).",
+            )
+        return None

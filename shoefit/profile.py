@@ -1,0 +1,71 @@
+"""The runner profile: validated request data turned into the facts rules test."""
+
+from dataclasses import dataclass, field
+
+from .vocabulary import LIMIT_DEFAULT
+
+PAIN_SYMPTOMS = frozenset({"top_of_foot_soreness", "forefoot_pain", "morning_heel_pain", "night_pain"})
+LIST_FIELDS = frozenset({"fit_issues", "symptoms", "conditions"})
+# Every name a rule may test; rules naming anything else are rejected at load.
+FACT_FIELDS = frozenset(
+    {
+        "arch_type",
+        "pronation",
+        "terrain",
+        "width",
+        "pain.days",
+        "pain.severity",
+        "pain.character",
+        "pain.timing",
+        "pain.despite_rest",
+        "training.weekly_km",
+        "training.weekly_increase_pct",
+        "training.surface",
+        "has_pain",
+    }
+    | LIST_FIELDS
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    arch_type: str = "unknown"
+    pronation: str = "unknown"
+    fit_issues: tuple = ()
+    symptoms: tuple = ()
+    conditions: tuple = ()
+    pain: dict | None = None
+    training: dict | None = None
+    width: str | None = None
+    max_price: float | None = None
+    terrain: str | None = None
+    brands: tuple = ()
+    exclude_brands: tuple = ()
+    limit: int = LIMIT_DEFAULT
+    facts: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        facts = {
+            "arch_type": self.arch_type,
+            "pronation": self.pronation,
+            "terrain": self.terrain,
+            "width": self.width,
+            "fit_issues": frozenset(self.fit_issues),
+            "symptoms": frozenset(self.symptoms),
+            "conditions": frozenset(self.conditions),
+        }
+        for group in ("pain", "training"):
+            for key, value in (getattr(self, group) or {}).items():
+                facts[f"{group}.{key}"] = value
+        # Pain details count as pain even without a named symptom: a runner who
+        # reports 4 days of pain must get the care advice.
+        facts["has_pain"] = bool(PAIN_SYMPTOMS & facts["symptoms"]) or bool(self.pain)
+        object.__setattr__(self, "facts", facts)
+
+    @classmethod
+    def from_dict(cls, data):
+        """Build from the request schema's output (lists already de-duplicated)."""
+        data = dict(data)
+        for name in ("fit_issues", "symptoms", "conditions", "brands", "exclude_brands"):
+            data[name] = tuple(data.get(name, ()))
+        return cls(**data)

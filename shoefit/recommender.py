@@ -1,0 +1,71 @@
+"""The pipeline: profile -> requirements (rules) -> scores (scorer) -> response."""
+
+from . import explain
+from .scoring import Filters, rank
+
+
+class InvalidProfile(Exception):
+    """A profile that passed the schema but does not fit this catalog."""
+
+    def __init__(self, errors):
+        self.errors = errors  # [{field, value, message}]
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+
+
+class Recommender:
+    def __init__(self, catalog, knowledge):
+        self.catalog = catalog
+        self.knowledge = knowledge
+
+    def catalog_info(self, candidates=None):
+        info = {"version": self.catalog.version, "size": len(self.catalog)}
+        if candidates is not None:
+            info["candidates"] = candidates
+        return info
+
+    def requirements(self, profile):
+        self._check(profile)
+        assessment = self.knowledge.assess(profile)
+        return assessment, {
+            "requirements": assessment.requirements(),
+            "warnings": assessment.warnings,
+            "advice": assessment.advice,
+            "catalog": self.catalog_info(),
+        }
+
+    def recommend(self, profile):
+        assessment, body = self.requirements(profile)
+        rows, scores, candidates = rank(
+            self.catalog, assessment.targets, assessment.weights, Filters.from_profile(profile), profile.limit
+        )
+        body["recommendations"] = [
+            self._pick(n, row, score, assessment, profile) for n, (row, score) in enumerate(zip(rows, scores), 1)
+        ]
+        body["catalog"] = self.catalog_info(candidates)
+        return body
+
+    def _pick(self, rank_, row, score, assessment, profile):
+        shoe = self.catalog.shoes[row]
+        return {
+            "rank": rank_,
+            "id": shoe["id"],
+            "brand": shoe["brand"],
+            "model": shoe["model"],
+            "category": shoe["category"],
+            "terrain": shoe["terrain"],
+            "price": shoe["price"],
+            "widths": shoe["widths"],
+            "score": round(float(score), 3),
+            "breakdown": explain.breakdown(self.catalog, row, assessment),
+            "why": explain.why(self.catalog, row, assessment, profile),
+        }
+
+    def _check(self, profile):
+        errors = [
+            {"field": f"{field}.{i}", "value": brand, "message": f"no brand {brand!r} in the catalog"}
+            for field in ("brands", "exclude_brands")
+            for i, brand in enumerate(getattr(profile, field))
+            if brand.casefold() not in self.catalog.brand_codes
+        ]
+        if errors:
+            raise InvalidProfile(errors)

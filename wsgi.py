@@ -1,0 +1,15 @@
+"""WSGI entry point: `gunicorn wsgi:app`."""
+
+import sys
+
+from shoefit import create_app
+from shoefit.catalog import CatalogError
+from shoefit.config import ConfigError
+from shoefit.rules import RulesError
+
+try:
+    app = create_app()
+except (CatalogError, RulesError, ConfigError) as exc:
+    # Refuse to start rather than serve part of a catalog; say exactly what is wrong.
+    print(f"shoefit: not starting: {exc}", file=sys.stderr)
+    raise SystemExit(1) from None
