@@ -197,17 +197,18 @@ def _parse_when(when, where, problems):
             problems.append(f"{where}: unknown field {field!r}")
             continue
         is_list = field in LIST_FIELDS
+        vocabulary = ENUMS.get(field)
         op = op or ("has" if is_list else "=")
-        if op not in (_LIST_OPS if is_list else _SCALAR_OPS):
+        allowed = _LIST_OPS if is_list else {"=", "in"} if vocabulary else _SCALAR_OPS
+        if op not in allowed:
             problems.append(f"{where}: operator {op!r} does not apply to {field!r}")
             continue
         if op in _NUMERIC_OPS and not isinstance(value, (int, float)):
             problems.append(f"{where}: {key!r} needs a number, got {value!r}")
             continue
-        vocabulary = ENUMS.get(field)
         if vocabulary is not None:
-            values = [value] if isinstance(value, str) else value
-            bad = [v for v in values if v not in vocabulary]
+            values = value if isinstance(value, list) else [value]
+            bad = [v for v in values if not isinstance(v, str) or v not in vocabulary]
             if bad:
                 problems.append(f"{where}: {field!r} has no value(s) {bad}")
                 continue

@@ -114,8 +114,9 @@ class ShoeQuerySchema(StrictSchema):
     category = term(CATEGORIES)
     width = term(WIDTHS)
     max_price = number(validate=v.Range(0, 10000))
-    page = strict_int(validate=v.Range(min=1, max=100000), load_default=1)
-    per_page = strict_int(validate=v.Range(1, 100), load_default=20)
+    # Query strings are text: these parse "2" but still refuse "2.5".
+    page = f.Integer(validate=v.Range(min=1, max=100000), load_default=1)
+    per_page = f.Integer(validate=v.Range(1, 100), load_default=20)
 
 
 # ----------------------------------------------------------------- responses

@@ -1,0 +1,605 @@
+#!/usr/bin/env python3
+"""Benchmark shoefit recommendations: in-process per catalog size, then over HTTP.
+
+    python bench/bench_recommend.py [--sizes 1000,10000,100000] [--repeat N]
+                                    [--http-seconds S] [--no-http] [--quick] [--profile]
+
+Prints figures, not pass/fail: medians and p90s of one recommendation for the
+bundled catalog and synthetic catalogs, the split between pipeline stages, and
+requests per second of GET /healthz and POST /v1/recommendations under
+gunicorn on 127.0.0.1, measured alternately in the same run so that machine
+noise hits both. Targets are printed next to the figures for comparison.
+"""
+
+import argparse
+import contextlib
+import cProfile
+import csv
+import http.client
+import io
+import json
+import multiprocessing
+import os
+import platform
+import pstats
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_PYTHON = REPO / ".venv" / "bin" / "python"
+
+try:
+    import numpy as np
+
+    import shoefit  # noqa: F401
+except ImportError:
+    # Run with a python that lacks the package: use the project's virtualenv instead.
+    if VENV_PYTHON.is_file() and Path(sys.executable).resolve() != VENV_PYTHON.resolve():
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
+    raise
+
+import flask
+from flask.json.provider import DefaultJSONProvider
+
+from shoefit import create_app
+from shoefit.catalog import Catalog
+from shoefit.profile import Profile
+from shoefit.recommender import Recommender
+from shoefit.rules import KnowledgeBase
+from shoefit.schemas import ProfileSchema
+from shoefit.scoring import Filters, rank
+
+SEED = 20250
+WARMUP_ROUNDS = 5
+MIN_ROUNDS = 10
+TIME_BUDGET_S = 30.0  # per catalog: a slow build must not make the run endless
+TARGETS_MS = {10_000: 1.0, 100_000: 10.0}
+HTTP_RATIO_TARGET = 0.5
+HOST = "127.0.0.1"
+WRK_THREADS, WRK_CONNECTIONS = 2, 16
+PY_CLIENT_PROCESSES = 4
+
+BRANDS = (
+    "ASICS", "Brooks", "HOKA", "Saucony", "New Balance", "Nike", "Adidas", "Mizuno", "On", "PUMA",
+    "Salomon", "Altra", "Topo Athletic", "Under Armour", "Reebok", "Merrell", "Inov-8", "La Sportiva",
+    "Newton", "361 Degrees",
+)  # fmt: skip
+HALF_STEPS = [x / 2 for x in range(2, 11)]  # 1.0, 1.5, ... 5.0
+
+# The request a kiosk sends for a runner with a few problems; used over HTTP and
+# in the in-process Flask comparison.
+HTTP_PROFILE = {
+    "arch_type": "high",
+    "pronation": "neutral",
+    "fit_issues": ["too_tight"],
+    "symptoms": ["forefoot_pain"],
+    "pain": {"days": 5, "severity": 4, "timing": "after_run"},
+    "training": {"weekly_km": 40, "surface": "road"},
+    "width": "wide",
+    "limit": 5,
+}
+
+
+# ------------------------------------------------------------------ catalogs
+
+
+def synthetic_csv(n, seed=SEED):
+    """CSV text of n plausible shoes in the bundled catalog's format."""
+    rng = random.Random(seed)
+    header = [
+        "id", "brand", "model", "terrain", "category", "cushioning", "forefoot_cushioning", "arch_support",
+        "stability", "heel_counter", "breathability", "toe_box", "widths", "weight_g", "drop_mm",
+        "heel_stack_mm", "forefoot_stack_mm", "price", "seamless_upper", "year", "url",
+    ]  # fmt: skip
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+
+    def rating(low, high):
+        return rng.choice([x for x in HALF_STEPS if low <= x <= high])
+
+    for i in range(n):
+        terrain = rng.choices(("road", "trail", "track"), weights=(70, 22, 8))[0]
+        if terrain == "road":
+            category = rng.choices(("neutral", "stability", "motion_control"), weights=(65, 25, 10))[0]
+        elif terrain == "trail":
+            category = rng.choices(("neutral", "stability"), weights=(85, 15))[0]
+        else:
+            category = "neutral"
+        support = {"neutral": (1.5, 3.0), "stability": (3.0, 4.5), "motion_control": (4.0, 5.0)}[category]
+        cushion = {"road": (2.0, 5.0), "trail": (2.0, 4.5), "track": (1.0, 3.0)}[terrain]
+        widths = [w for w, p in (("narrow", 0.2), ("standard", 1.0), ("wide", 0.45), ("extra_wide", 0.15)) if rng.random() < p]
+        weight = {"road": (190, 330), "trail": (240, 380), "track": (120, 220)}[terrain]
+        stack = {"road": (26, 44), "trail": (24, 40), "track": (15, 28)}[terrain]
+        heel = rng.randint(*stack)
+        drop = rng.choice((0, 4, 5, 6, 8, 10, 12))
+        price = {"road": (90, 275), "trail": (110, 200), "track": (90, 200)}[terrain]
+        brand = rng.choice(BRANDS)
+        shoe_id = f"synth-{i:06d}"
+        writer.writerow(
+            [
+                shoe_id,
+                brand,
+                f"Model {i}",
+                terrain,
+                category,
+                rating(*cushion),
+                rating(*cushion),
+                rating(*support),
+                rating(*support),
+                rating(2.0, 5.0),
+                rating(2.0, 5.0),
+                rating(1.5, 5.0),
+                "|".join(widths),
+                rng.randint(*weight),
+                drop,
+                heel,
+                heel - drop,
+                5 * rng.randint(price[0] // 5, price[1] // 5),
+                "true" if rng.random() < 0.15 else "false",
+                rng.randint(2019, 2026),
+                f"https://example.com/shoes/{shoe_id}" if rng.random() < 0.5 else "",
+            ]
+        )
+    return out.getvalue()
+
+
+def size_label(n):
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+def parse_sizes(text):
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if part:
+            sizes.append(int(float(part[:-1]) * 1000) if part.endswith("k") else int(part))
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("sizes must be positive integers, e.g. 1000,10000,100000")
+    return sizes
+
+
+def load_catalogs(sizes):
+    """[(label, catalog, load seconds)]: the bundled one first, then the synthetic sizes."""
+    start = time.perf_counter()
+    catalogs = [("bundled", Catalog.load(), time.perf_counter() - start)]
+    for n in sizes:
+        data = synthetic_csv(n).encode()
+        start = time.perf_counter()
+        catalog = Catalog.from_bytes(data, f"synthetic-{size_label(n)}")
+        catalogs.append((f"synthetic-{size_label(n)}", catalog, time.perf_counter() - start))
+    return catalogs
+
+
+# ------------------------------------------------------------------ profiles
+
+
+def profiles_for(catalog):
+    """[(name, Profile)] built the way the API builds them: schema load, then from_dict."""
+    trail_brands = sorted({s["brand"] for s in catalog.shoes if s["terrain"] == "trail"}, key=str.casefold)
+    brands = trail_brands[:3] or catalog.brands[:3]
+    raw = {
+        "empty": {},
+        "high-arch-forefoot-pain": {"arch_type": "high", "symptoms": ["forefoot_pain"], "pain": {"days": 5}},
+        "overpronation-wide-160": {
+            "arch_type": "flat",
+            "pronation": "overpronation",
+            "fit_issues": ["too_tight"],
+            "width": "wide",
+            "max_price": 160,
+        },
+        "trail-brands": {
+            "arch_type": "neutral",
+            "pronation": "neutral",
+            "terrain": "trail",
+            "brands": brands,
+            "training": {"weekly_km": 50, "weekly_increase_pct": 15, "surface": "trail"},
+        },
+        "many-issues-limit-20": {
+            "pronation": "underpronation",
+            "fit_issues": ["blisters", "hot_feet", "cramped_toes", "heel_slippage"],
+            "symptoms": ["top_of_foot_soreness"],
+            "pain": {"days": 3, "severity": 4, "character": "dull", "timing": "after_run"},
+            "limit": 20,
+        },
+    }
+    schema = ProfileSchema()
+    return [(name, Profile.from_dict(schema.load(body))) for name, body in raw.items()]
+
+
+# ------------------------------------------------------------------ in-process timing
+
+
+def elapsed_ns(fn, *args):
+    start = time.perf_counter_ns()
+    fn(*args)
+    return time.perf_counter_ns() - start
+
+
+def bench_catalog(catalog, knowledge, repeat):
+    """Timings in ns per stage, pooled over the profiles, plus per-profile medians of the whole call."""
+    recommender = Recommender(catalog, knowledge)
+    profiles = profiles_for(catalog)
+    # Flask's own serialiser, as api.json_response uses it (sort_keys and all).
+    to_json = DefaultJSONProvider(flask.Flask("bench")).dumps
+    prepared = []
+    for name, profile in profiles:
+        assessment, _ = recommender.requirements(profile)
+        body = recommender.recommend(profile)
+        prepared.append((name, profile, assessment, Filters.from_profile(profile), body))
+
+    stages = {"total": [], "rules": [], "scoring": [], "json": []}
+    per_profile = {name: [] for name, *_ in prepared}
+
+    def one_round(record):
+        for name, profile, assessment, filters, body in prepared:
+            total = elapsed_ns(recommender.recommend, profile)
+            rules = elapsed_ns(recommender.requirements, profile)
+            scoring = elapsed_ns(rank, catalog, assessment.targets, assessment.weights, filters, profile.limit)
+            dumped = elapsed_ns(to_json, body)
+            if record:
+                stages["total"].append(total)
+                stages["rules"].append(rules)
+                stages["scoring"].append(scoring)
+                stages["json"].append(dumped)
+                per_profile[name].append(total)
+
+    for _ in range(WARMUP_ROUNDS):
+        one_round(False)
+    deadline = time.perf_counter() + TIME_BUDGET_S
+    rounds = 0
+    # Profiles are interleaved round by round so a noisy moment hits all of them.
+    while rounds < repeat and (rounds < MIN_ROUNDS or time.perf_counter() < deadline):
+        one_round(True)
+        rounds += 1
+    return stages, per_profile, rounds
+
+
+def ms(ns_values, q=50):
+    return float(np.percentile(ns_values, q)) / 1e6
+
+
+def report_in_process(results):
+    print("\n== In-process: Recommender(catalog, KnowledgeBase.load()).recommend(profile) ==")
+    print(f"   {len(next(iter(results))[4])} profiles interleaved; times in ms; 'load' is Catalog.from_bytes/load")
+    head = f"{'catalog':<16}{'rows':>8}{'load ms':>10}{'samples':>9}{'median':>9}{'p90':>9}{'scoring':>9}   target"
+    print(head)
+    print("-" * len(head))
+    for label, catalog, load_s, stages, per_profile, _ in results:
+        target = TARGETS_MS.get(len(catalog)) if label != "bundled" else None
+        median = ms(stages["total"])
+        note = f"median <= {target:g} ms: {'met' if median <= target else 'MISSED'}" if target else ""
+        print(
+            f"{label:<16}{len(catalog):>8}{load_s * 1e3:>10.1f}{len(stages['total']):>9}"
+            f"{median:>9.3f}{ms(stages['total'], 90):>9.3f}{ms(stages['scoring']):>9.3f}   {note}"
+        )
+
+    print("\n   Where the time goes (medians, ms): rules = requirements() [check + assess + reasons];")
+    print("   scoring = scoring.rank alone; explain = total - rules - scoring (breakdown + why per pick);")
+    print("   json = Flask's JSON serialiser on the response body (not part of recommend()).")
+    head = f"{'catalog':<16}{'total':>9}{'rules':>9}{'scoring':>9}{'explain':>9}{'json':>9}"
+    print(head)
+    print("-" * len(head))
+    for label, _, _, stages, _, _ in results:
+        total, rules, scoring = ms(stages["total"]), ms(stages["rules"]), ms(stages["scoring"])
+        print(
+            f"{label:<16}{total:>9.3f}{rules:>9.3f}{scoring:>9.3f}"
+            f"{max(total - rules - scoring, 0.0):>9.3f}{ms(stages['json']):>9.3f}"
+        )
+
+    print("\n   Median ms of the whole call per profile:")
+    names = list(results[0][4])
+    labels = [r[0].replace("synthetic-", "") for r in results]
+    head = f"{'profile':<26}" + "".join(f"{lab:>10}" for lab in labels)
+    print(head)
+    print("-" * len(head))
+    for name in names:
+        print(f"{name:<26}" + "".join(f"{ms(r[4][name]):>10.3f}" for r in results))
+
+
+def bench_flask_test_client(repeat):
+    """Median µs per request through the whole Flask app in-process (no socket, no gunicorn)."""
+    app = create_app({"CATALOG": None, "RULES": None})
+    client = app.test_client()
+    health, recs = [], []
+    for i in range(repeat + WARMUP_ROUNDS):
+        t_health = elapsed_ns(client.get, "/healthz")
+        t_recs = elapsed_ns(lambda: client.post("/v1/recommendations", json=HTTP_PROFILE))
+        if i >= WARMUP_ROUNDS:
+            health.append(t_health)
+            recs.append(t_recs)
+    response = client.post("/v1/recommendations", json=HTTP_PROFILE)
+    if response.status_code != 200:
+        raise RuntimeError(f"POST /v1/recommendations answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
+    h, r = ms(health) * 1e3, ms(recs) * 1e3
+    print("\n== In-process Flask app (test client, bundled catalog, no socket) ==")
+    print(f"   GET /healthz {h:8.1f} µs   POST /v1/recommendations {r:8.1f} µs   "
+          f"-> best-case RPS ratio recommendations/healthz ~ {h / r:.2f}")
+
+
+def profile_one(catalog, knowledge, n_calls=300, top=18):
+    recommender = Recommender(catalog, knowledge)
+    profiles = [p for _, p in profiles_for(catalog)]
+    for p in profiles:
+        recommender.recommend(p)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(n_calls):
+        recommender.recommend(profiles[i % len(profiles)])
+    profiler.disable()
+    print(f"\n== cProfile: {n_calls} recommendations on {catalog.source} ({len(catalog)} rows), by tottime ==")
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(top)
+    # Drop pstats' preamble; keep the table.
+    text = out.getvalue()
+    print(text[text.find("   ncalls"):].rstrip())
+
+
+# ------------------------------------------------------------------ HTTP
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def gunicorn_command(port):
+    local = Path(sys.executable).with_name("gunicorn")
+    exe = next((str(p) for p in (local, REPO / ".venv" / "bin" / "gunicorn") if p.is_file()), shutil.which("gunicorn"))
+    if exe is None:
+        raise RuntimeError("gunicorn not found (pip install -e '.[serve]')")
+    return [exe, "--bind", f"{HOST}:{port}", "--workers", "2", "--preload", "wsgi:app"]
+
+
+@contextlib.contextmanager
+def gunicorn_server(log_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOEFIT_")}  # bundled catalog and rules
+    with open(log_path, "wb") as log:
+        # A session of its own: the master and its workers share a process group
+        # we can kill as a whole if the master does not stop on SIGTERM.
+        proc = subprocess.Popen(
+            gunicorn_command(port), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_ready(proc, port, log_path)
+        yield port
+    finally:
+        stop(proc)
+
+
+def wait_ready(proc, port, log_path, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{Path(log_path).read_text()[-2000:]}")
+        try:
+            status, _ = request(port, "GET", "/readyz")
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn not ready after {timeout:g} s:\n{Path(log_path).read_text()[-2000:]}")
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    # Workers left behind by a master that died first.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def request(port, method, path, body=None):
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+WRK_LUA = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [==[{body}]==]
+"""
+
+
+def wrk_run(port, path, seconds, lua_path=None):
+    cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds:g}s", "--latency"]
+    if lua_path:
+        cmd += ["-s", lua_path]
+    cmd.append(f"http://{HOST}:{port}{path}")
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30, check=True)
+    out = done.stdout
+    rps = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
+    p50 = re.search(r"^\s*50%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    p50_ms = float(p50.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[p50.group(2)] if p50 else float("nan")
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    # With sync workers gunicorn closes every connection after answering, which
+    # wrk can count as read errors; those requests were still answered.
+    return {
+        "rps": rps,
+        "p50_ms": p50_ms,
+        "bad": int(non2xx.group(1)) if non2xx else 0,
+        "errors": sum(int(g) for g in errors.groups()) if errors else 0,
+    }
+
+
+def _py_client(port, method, path, body, seconds, result_queue):
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    ok = bad = errors = 0
+    latencies = []
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    start = time.perf_counter()
+    deadline = start + seconds
+    while time.perf_counter() < deadline:
+        t0 = time.perf_counter_ns()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            conn.close()  # http.client reconnects on the next request
+            continue
+        latencies.append(time.perf_counter_ns() - t0)
+        if 200 <= response.status < 300:
+            ok += 1
+        else:
+            bad += 1
+    conn.close()
+    result_queue.put((ok, bad, errors, time.perf_counter() - start, latencies))
+
+
+def python_run(port, path, seconds, body=None):
+    method = "GET" if body is None else "POST"
+    ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=_py_client, args=(port, method, path, body, seconds, results))
+        for _ in range(PY_CLIENT_PROCESSES)
+    ]
+    for p in procs:
+        p.start()
+    try:
+        rows = [results.get(timeout=seconds + 30) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.kill()
+                p.join()
+    latencies = [x for row in rows for x in row[4]]
+    return {
+        "rps": sum(ok / elapsed for ok, _, _, elapsed, _ in rows),
+        "p50_ms": ms(latencies) if latencies else float("nan"),
+        "bad": sum(row[1] for row in rows),
+        "errors": sum(row[2] for row in rows),
+    }
+
+
+def bench_http(seconds, rounds, client):
+    body = json.dumps(HTTP_PROFILE)
+    with tempfile.TemporaryDirectory(prefix="shoefit-bench-") as tmp:
+        lua_path = os.path.join(tmp, "post.lua")
+        Path(lua_path).write_text(WRK_LUA.format(body=body))
+        endpoints = [("GET /healthz", "/healthz", None), ("POST /v1/recommendations", "/v1/recommendations", body)]
+
+        def run(path, payload, duration):
+            if client == "wrk":
+                return wrk_run(port, path, duration, lua_path if payload is not None else None)
+            return python_run(port, path, duration, payload)
+
+        with gunicorn_server(os.path.join(tmp, "gunicorn.log")) as port:
+            status, answer = request(port, "POST", "/v1/recommendations", body)
+            if status != 200:
+                raise RuntimeError(f"POST /v1/recommendations answered {status}: {answer[:300]!r}")
+            picks = len(json.loads(answer)["recommendations"])
+            if client == "wrk":
+                desc = f"wrk, {WRK_THREADS} threads, {WRK_CONNECTIONS} connections"
+            else:
+                desc = f"Python http.client, {PY_CLIENT_PROCESSES} processes x 1 connection (wrk not on PATH)"
+            print(f"\n== HTTP: gunicorn --workers 2 --preload wsgi:app on {HOST}:{port}, bundled catalog ==")
+            print(f"   client: {desc}; {seconds:g} s per run, alternating; POST body {len(body)} B, {picks} picks")
+            for _, path, payload in endpoints:  # warm-up, not reported
+                run(path, payload, min(1.0, seconds))
+            head = f"{'run':<5}{'endpoint':<28}{'req/s':>10}{'p50 ms':>9}{'non-2xx':>9}{'sock err':>10}"
+            print(head)
+            print("-" * len(head))
+            measured = {name: [] for name, _, _ in endpoints}
+            for i in range(1, rounds + 1):
+                for name, path, payload in endpoints:
+                    r = run(path, payload, seconds)
+                    measured[name].append(r["rps"])
+                    print(f"{i:<5}{name:<28}{r['rps']:>10.1f}{r['p50_ms']:>9.2f}{r['bad']:>9}{r['errors']:>10}")
+    health = float(np.median(measured["GET /healthz"]))
+    recs = float(np.median(measured["POST /v1/recommendations"]))
+    ratio = recs / health
+    print(f"median req/s: GET /healthz {health:.1f}, POST /v1/recommendations {recs:.1f}")
+    print(f"ratio recommendations/healthz = {ratio:.2f}  (target >= {HTTP_RATIO_TARGET}: "
+          f"{'met' if ratio >= HTTP_RATIO_TARGET else 'MISSED'})")
+
+
+# ------------------------------------------------------------------ main
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=parse_sizes, help="synthetic catalog sizes (default 1000,10000,100000)")
+    parser.add_argument("--repeat", type=int, help="timed recommendations per profile and catalog (default 200)")
+    parser.add_argument("--http-seconds", type=float, help="length of each HTTP load run (default 10)")
+    parser.add_argument("--http-rounds", type=int, help="healthz/recommendations pairs to alternate (default 3)")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto", help="HTTP load generator")
+    parser.add_argument("--no-http", action="store_true", help="skip the gunicorn measurements")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and ~1 s HTTP runs: a smoke test")
+    parser.add_argument("--profile", action="store_true", help="also print a cProfile of recommendations at 10k rows")
+    args = parser.parse_args(argv)
+    quick = {"sizes": [100, 1000], "repeat": 10, "http_seconds": 1.0, "http_rounds": 1}
+    full = {"sizes": [1000, 10_000, 100_000], "repeat": 200, "http_seconds": 10.0, "http_rounds": 3}
+    for key, value in (quick if args.quick else full).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.repeat < 1 or args.http_seconds <= 0 or args.http_rounds < 1:
+        parser.error("--repeat, --http-seconds and --http-rounds must be positive")
+    if args.client == "auto":
+        args.client = "wrk" if shutil.which("wrk") else "python"
+    elif args.client == "wrk" and not shutil.which("wrk"):
+        parser.error("wrk is not on PATH (apt-get install -y wrk)")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # Turn SIGTERM into SystemExit so the finally blocks stop gunicorn.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    print(
+        f"shoefit benchmark: python {platform.python_version()}, numpy {np.__version__}, "
+        f"{os.cpu_count()} CPUs, {platform.machine()}; sizes {','.join(map(str, args.sizes))}, "
+        f"repeat {args.repeat}{', quick' if args.quick else ''}"
+    )
+    start = time.perf_counter()
+    knowledge = KnowledgeBase.load()
+    rules_ms = (time.perf_counter() - start) * 1e3
+    catalogs = load_catalogs(args.sizes)
+    print(f"KnowledgeBase.load(): {rules_ms:.1f} ms, {len(knowledge.rules)} rules")
+    results = []
+    for label, catalog, load_s in catalogs:
+        stages, per_profile, rounds = bench_catalog(catalog, knowledge, args.repeat)
+        results.append((label, catalog, load_s, stages, per_profile, rounds))
+    report_in_process(results)
+    bench_flask_test_client(max(args.repeat, 50))
+    if args.profile:
+        sized = [c for label, c, _ in catalogs if len(c) == 10_000] or [catalogs[-1][1]]
+        profile_one(sized[0], knowledge)
+    if not args.no_http:
+        bench_http(args.http_seconds, args.http_rounds, args.client)
+    print(f"\ndone in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)
