@@ -2,6 +2,7 @@
 
 import csv
 import io
+import os
 from pathlib import Path
 
 from shoefit.catalog import REQUIRED_COLUMNS
@@ -9,7 +10,8 @@ from shoefit.profile import Profile
 from shoefit.schemas import ProfileSchema
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS_DIR = ROOT.parent / "shared" / "seeds"
+# CI and developers have the seed texts beside the repo; SHOEFIT_SEEDS_DIR points elsewhere.
+SEEDS_DIR = Path(os.environ.get("SHOEFIT_SEEDS_DIR") or ROOT.parent / "shared" / "seeds")
 
 
 def profile(**raw):
