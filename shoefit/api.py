@@ -1,6 +1,7 @@
 """HTTP endpoints: thin functions from validated input to the recommender and back."""
 
 import flask
+import orjson
 import marshmallow as ma
 from flask_smorest import Blueprint, abort
 
@@ -24,8 +25,8 @@ def recommender():
 
 def json_response(body, status=200):
     # Responses are built as plain dicts by the recommender; serialising them
-    # directly skips a marshmallow dump that would cost more than the scoring.
-    return flask.current_app.response_class(flask.json.dumps(body), status=status, mimetype="application/json")
+    # directly (orjson) skips a marshmallow dump that would cost more than the scoring.
+    return flask.current_app.response_class(orjson.dumps(body), status=status, mimetype="application/json")
 
 
 def _with_profile(handler, data):
@@ -46,7 +47,7 @@ def _documented_errors(bp, *codes):
 
 
 @recommend_bp.route("/recommendations", methods=["POST"])
-@recommend_bp.arguments(schemas.ProfileSchema, example={"arch_type": "high", "pronation": "neutral", "symptoms": ["forefoot_pain"], "width": "wide", "limit": 3})
+@recommend_bp.arguments(schemas.ProfileSchema(), example={"arch_type": "high", "pronation": "neutral", "symptoms": ["forefoot_pain"], "width": "wide", "limit": 3})
 @recommend_bp.response(200, schemas.RecommendationsResponseSchema)
 @_documented_errors(recommend_bp, "400", "413", "415", "422")
 def recommendations(data):
@@ -59,7 +60,7 @@ def recommendations(data):
 
 
 @recommend_bp.route("/requirements", methods=["POST"])
-@recommend_bp.arguments(schemas.ProfileSchema)
+@recommend_bp.arguments(schemas.ProfileSchema())
 @recommend_bp.response(200, schemas.RequirementsResponseSchema)
 @_documented_errors(recommend_bp, "400", "413", "415", "422")
 def requirements(data):
@@ -88,7 +89,7 @@ def vocabulary():
 
 
 @shoes_bp.route("/shoes", methods=["GET"])
-@shoes_bp.arguments(schemas.ShoeQuerySchema, location="query", unknown=ma.RAISE)
+@shoes_bp.arguments(schemas.ShoeQuerySchema(), location="query", unknown=ma.RAISE)
 @shoes_bp.response(200, schemas.ShoePageSchema)
 @_documented_errors(shoes_bp, "422")
 def list_shoes(query):

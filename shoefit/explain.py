@@ -1,4 +1,6 @@
-"""Turns a scored shoe into an attribute-by-attribute breakdown and plain-language lines."""
+"""Turns scored shoes into attribute-by-attribute breakdowns and plain-language lines."""
+
+import numpy as np
 
 from .rules import ATTRIBUTE_NAMES
 from .scoring import match
@@ -12,20 +14,21 @@ WHY_MIN_WEIGHT = 1.0
 WHY_MAX_ATTRIBUTES = 4
 
 
-def breakdown(catalog, row, assessment):
-    out = {}
-    for i, attr in enumerate(ATTRIBUTE_NAMES):
-        weight = assessment.weights[i]
-        if weight <= 0:
-            continue
-        value, target = catalog.matrix[row, i], assessment.targets[i]
-        out[attr] = {
-            "target": round(float(target), 2),
-            "value": float(value),
-            "match": round(float(match(value, target)), 4),
-            "weight": round(float(weight), 2),
+def breakdowns(catalog, rows, assessment):
+    """Per pick, per required attribute: target, the shoe's value, match and weight."""
+    active = np.flatnonzero(assessment.weights > 0)
+    names = [ATTRIBUTE_NAMES[i] for i in active]
+    targets = np.round(assessment.targets[active], 2).tolist()
+    weights = np.round(assessment.weights[active], 2).tolist()
+    values = catalog.matrix[np.ix_(rows, active)]
+    matches = np.round(match(values, assessment.targets[active]), 4).tolist()
+    return [
+        {
+            name: {"target": t, "value": v, "match": m, "weight": w}
+            for name, t, v, m, w in zip(names, targets, shoe_values, shoe_matches, weights)
         }
-    return out
+        for shoe_values, shoe_matches in zip(values.tolist(), matches)
+    ]
 
 
 def why(catalog, row, assessment, profile):

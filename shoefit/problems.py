@@ -3,6 +3,7 @@
 import logging
 
 import flask
+import orjson
 import flask_smorest
 from werkzeug.exceptions import HTTPException
 
@@ -18,10 +19,7 @@ def problem(status, title, detail=None, errors=None, headers=None):
         body["detail"] = detail
     if errors is not None:
         body["errors"] = errors
-    response = flask.current_app.response_class(
-        flask.json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE, headers=headers
-    )
-    return response
+    return flask.current_app.response_class(orjson.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE, headers=headers)
 
 
 class Api(flask_smorest.Api):

@@ -38,13 +38,15 @@ class Recommender:
         rows, scores, candidates = rank(
             self.catalog, assessment.targets, assessment.weights, Filters.from_profile(profile), profile.limit
         )
+        breakdowns = explain.breakdowns(self.catalog, rows, assessment)
         body["recommendations"] = [
-            self._pick(n, row, score, assessment, profile) for n, (row, score) in enumerate(zip(rows, scores), 1)
+            self._pick(n, row, score, breakdown, assessment, profile)
+            for n, (row, score, breakdown) in enumerate(zip(rows.tolist(), scores.tolist(), breakdowns), 1)
         ]
         body["catalog"] = self.catalog_info(candidates)
         return body
 
-    def _pick(self, rank_, row, score, assessment, profile):
+    def _pick(self, rank_, row, score, breakdown, assessment, profile):
         shoe = self.catalog.shoes[row]
         return {
             "rank": rank_,
@@ -55,8 +57,8 @@ class Recommender:
             "terrain": shoe["terrain"],
             "price": shoe["price"],
             "widths": shoe["widths"],
-            "score": round(float(score), 3),
-            "breakdown": explain.breakdown(self.catalog, row, assessment),
+            "score": round(score, 3),
+            "breakdown": breakdown,
             "why": explain.why(self.catalog, row, assessment, profile),
         }
 
