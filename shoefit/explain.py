@@ -1,10 +1,8 @@
 """Turns scored shoes into attribute-by-attribute breakdowns and plain-language lines."""
 
-import numpy as np
-
 from .rules import ATTRIBUTE_NAMES
-from .scoring import match
-from .vocabulary import ATTRIBUTES, WIDTHS
+from .scoring import RATING_SPAN
+from .vocabulary import ATTRIBUTES, RATING_MAX, WIDTHS
 
 # A gap this small on a 1-5 rating is within the judgement of a catalog rating.
 MEETS_WITHIN = 0.5
@@ -16,48 +14,59 @@ WHY_MAX_ATTRIBUTES = 4
 
 def breakdowns(catalog, rows, assessment):
     """Per pick, per required attribute: target, the shoe's value, match and weight."""
-    active = np.flatnonzero(assessment.weights > 0)
-    names = [ATTRIBUTE_NAMES[i] for i in active]
-    targets = np.round(assessment.targets[active], 2).tolist()
-    weights = np.round(assessment.weights[active], 2).tolist()
-    values = catalog.matrix[np.ix_(rows, active)]
-    matches = np.round(match(values, assessment.targets[active]), 4).tolist()
+    required = [
+        (i, ATTRIBUTE_NAMES[i], float(assessment.targets[i]), round(float(t), 2), round(float(w), 2))
+        for i, (t, w) in enumerate(zip(assessment.targets, assessment.weights))
+        if w > 0
+    ]
+    # A handful of picks: plain Python on lists beats numpy's per-call overhead here.
     return [
         {
-            name: {"target": t, "value": v, "match": m, "weight": w}
-            for name, t, v, m, w in zip(names, targets, shoe_values, shoe_matches, weights)
+            name: {"target": shown, "value": values[i], "match": round(1.0 - abs(values[i] - target) / RATING_SPAN, 4), "weight": w}
+            for i, name, target, shown, w in required
         }
-        for shoe_values, shoe_matches in zip(values.tolist(), matches)
+        for values in catalog.matrix[rows].tolist()
     ]
 
 
-def why(catalog, row, assessment, profile):
-    shoe = catalog.shoes[row]
-    lines, evidence = [], []
-    strongest = sorted(
-        (i for i, w in enumerate(assessment.weights) if w >= WHY_MIN_WEIGHT),
-        key=lambda i: (-assessment.weights[i], i),
-    )[:WHY_MAX_ATTRIBUTES]
-    for i in strongest:
-        attr = ATTRIBUTE_NAMES[i]
-        rule = assessment.reasons[attr][0][1]
-        lines.append(f"{_verdict(attr, catalog.matrix[row, i], assessment.targets[i])}: {rule.reason}")
-        if rule.evidence and rule.evidence not in evidence:
-            evidence.append(rule.evidence)
-    if not strongest:
-        lines.append("A balanced all-round shoe: you told us of no fit issue or symptom, so the ranking follows the general advice.")
-    if profile.width:
-        lines.append(f"Offered in {WIDTHS[profile.width]['label'].lower()} width.")
-    if profile.max_price is not None:
-        lines.append(f"${shoe['price']:g}, within your ${profile.max_price:g} budget.")
-    lines.extend(f"Evidence: {e}" for e in evidence)
-    return lines
+class Why:
+    """Plain-language lines for each pick; what does not depend on the shoe is worked out once."""
+
+    def __init__(self, assessment, profile):
+        strongest = sorted(
+            (i for i, w in enumerate(assessment.weights) if w >= WHY_MIN_WEIGHT),
+            key=lambda i: (-assessment.weights[i], i),
+        )[:WHY_MAX_ATTRIBUTES]
+        self.lines = []  # (attribute index, attribute, target, target as shown, reason)
+        evidence = []
+        for i in strongest:
+            attr = ATTRIBUTE_NAMES[i]
+            rule = assessment.reasons[attr][0]
+            target = float(assessment.targets[i])
+            self.lines.append((i, attr, target, f"{target:.1f}", rule.reason))
+            if rule.evidence and rule.evidence not in evidence:
+                evidence.append(rule.evidence)
+        self.head = [] if strongest else [
+            "A balanced all-round shoe: you told us of no fit issue or symptom, so the ranking follows the general advice."
+        ]
+        self.width = f"Offered in {WIDTHS[profile.width]['label'].lower()} width." if profile.width else None
+        self.budget = profile.max_price
+        self.tail = [f"Evidence: {e}" for e in evidence]
+
+    def __call__(self, catalog, row, values):
+        lines = [_line(attr, values[i], target, shown, reason) for i, attr, target, shown, reason in self.lines]
+        lines += self.head
+        if self.width:
+            lines.append(self.width)
+        if self.budget is not None:
+            lines.append(f"${catalog.shoes[row]['price']:g}, within your ${self.budget:g} budget.")
+        return lines + self.tail
 
 
-def _verdict(attr, value, target):
+def _line(attr, value, target, shown, reason):
     label = ATTRIBUTES[attr]["label"]
     if attr == "seamless_upper":
-        return f"{label}: {'yes' if value == 5 else 'no'}"
+        return f"{label}: {'yes' if value == RATING_MAX else 'no'}: {reason}"
     gap = value - target
     if abs(gap) <= MEETS_WITHIN:
         how = "meets"
@@ -65,4 +74,4 @@ def _verdict(attr, value, target):
         how = "is below"
     else:
         how = "is above"
-    return f"{label} {value:g}/5 {how} the target of {target:.1f}"
+    return f"{label} {value:g}/5 {how} the target of {shown}: {reason}"

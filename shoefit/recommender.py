@@ -39,14 +39,16 @@ class Recommender:
             self.catalog, assessment.targets, assessment.weights, Filters.from_profile(profile), profile.limit
         )
         breakdowns = explain.breakdowns(self.catalog, rows, assessment)
+        why = explain.Why(assessment, profile)
+        values = self.catalog.matrix[rows].tolist()
         body["recommendations"] = [
-            self._pick(n, row, score, breakdown, assessment, profile)
-            for n, (row, score, breakdown) in enumerate(zip(rows.tolist(), scores.tolist(), breakdowns), 1)
+            self._pick(n, row, score, breakdown, why(self.catalog, row, shoe_values))
+            for n, (row, score, breakdown, shoe_values) in enumerate(zip(rows.tolist(), scores.tolist(), breakdowns, values), 1)
         ]
         body["catalog"] = self.catalog_info(candidates)
         return body
 
-    def _pick(self, rank_, row, score, breakdown, assessment, profile):
+    def _pick(self, rank_, row, score, breakdown, why):
         shoe = self.catalog.shoes[row]
         return {
             "rank": rank_,
@@ -59,7 +61,7 @@ class Recommender:
             "widths": shoe["widths"],
             "score": round(score, 3),
             "breakdown": breakdown,
-            "why": explain.why(self.catalog, row, assessment, profile),
+            "why": why,
         }
 
     def _check(self, profile):

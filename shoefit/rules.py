@@ -7,7 +7,7 @@ problem listed, never at request time.
 
 import operator
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
@@ -33,21 +33,28 @@ class Condition:
     field: str
     op: str
     value: object
+    holds: object = field(init=False, repr=False, compare=False)  # facts -> bool, built once
 
-    def holds(self, facts):
-        fact = facts.get(self.field)
-        if self.op in _LIST_OPS:
-            wanted = {self.value} if isinstance(self.value, str) else set(self.value)
-            if self.op == "has":
-                return wanted <= fact
-            if self.op == "has_any":
-                return bool(wanted & fact)
-            return not wanted & fact
-        if self.op == "=":
-            return fact == self.value
-        if self.op == "in":
-            return fact in self.value
-        return fact is not None and _NUMERIC_OPS[self.op](fact, self.value)
+    def __post_init__(self):
+        object.__setattr__(self, "holds", _compile(self.field, self.op, self.value))
+
+
+def _compile(name, op, value):
+    # Rules run on every request: each condition becomes one small closure at load
+    # time instead of dispatching on its operator per call.
+    if op in _LIST_OPS:
+        wanted = frozenset([value] if isinstance(value, str) else value)
+        if op == "has":
+            return lambda facts: wanted <= facts[name]
+        if op == "has_any":
+            return lambda facts: not wanted.isdisjoint(facts[name])
+        return lambda facts: wanted.isdisjoint(facts[name])
+    if op == "=":
+        return lambda facts: facts.get(name) == value
+    if op == "in":
+        return lambda facts: facts.get(name) in value
+    compare = _NUMERIC_OPS[op]
+    return lambda facts: (fact := facts.get(name)) is not None and compare(fact, value)
 
 
 @dataclass(frozen=True)
@@ -61,15 +68,32 @@ class Rule:
     warning: dict | None
     advice: dict | None
 
-    def applies(self, facts):
-        return all(c.holds(facts) for c in self.conditions)
-
-    def cite(self):
-        """What every reason, warning and advice carries about where it comes from."""
+    def __post_init__(self):
+        # What the rule says is fixed, so its response entries are built once and
+        # shared by every response (nothing mutates them).
         cited = {"rule": self.id, **self.source}
         if self.evidence:
             cited["evidence"] = self.evidence
-        return cited
+        entries = {
+            "tests": tuple(c.holds for c in self.conditions),
+            "contributions": tuple(
+                (ATTRIBUTE_NAMES.index(attr), target, weight) for attr, (target, weight) in self.requires.items()
+            ),
+            "reason_entries": {
+                attr: {"text": self.reason, "weight": weight, "source": cited}
+                for attr, (_, weight) in self.requires.items()
+            },
+            "warning_entry": {**self.warning, "source": cited} if self.warning else None,
+            "advice_entry": {**self.advice, "source": cited} if self.advice else None,
+        }
+        for key, value in entries.items():
+            object.__setattr__(self, key, value)
+
+    def applies(self, facts):
+        for test in self.tests:
+            if not test(facts):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -78,20 +102,22 @@ class Assessment:
 
     targets: np.ndarray  # per attribute, in ATTRIBUTE_NAMES order
     weights: np.ndarray  # 0 where no rule speaks to the attribute
-    reasons: dict  # attribute -> [(weight, rule)] strongest first
+    reasons: dict  # attribute -> [rule] strongest first, for the attributes with a weight
     warnings: list
     advice: list
     fired: tuple
 
     def requirements(self):
+        targets = np.round(self.targets, 2).tolist()
+        weights = np.round(self.weights, 2).tolist()
         return {
             attr: {
-                "target": round(float(self.targets[i]), 2),
-                "weight": round(float(self.weights[i]), 2),
-                "reasons": [{"text": rule.reason, "weight": w, "source": rule.cite()} for w, rule in self.reasons[attr]],
+                "target": targets[i],
+                "weight": weights[i],
+                "reasons": [rule.reason_entries[attr] for rule in self.reasons[attr]],
             }
             for i, attr in enumerate(ATTRIBUTE_NAMES)
-            if self.weights[i] > 0
+            if attr in self.reasons
         }
 
 
@@ -116,27 +142,27 @@ class KnowledgeBase:
 
     def assess(self, profile):
         facts = profile.facts
-        sums = np.zeros(len(ATTRIBUTE_NAMES))
-        weights = np.zeros(len(ATTRIBUTE_NAMES))
-        reasons = {attr: [] for attr in ATTRIBUTE_NAMES}
-        warnings, advice, fired = {}, {}, []
+        sums = [0.0] * len(ATTRIBUTE_NAMES)
+        weights = [0.0] * len(ATTRIBUTE_NAMES)
+        reasons, warnings, advice, fired = {}, {}, {}, []
         for rule in self.rules:
             if not rule.applies(facts):
                 continue
             fired.append(rule.id)
-            for attr, (target, weight) in rule.requires.items():
-                i = ATTRIBUTE_NAMES.index(attr)
+            for i, target, weight in rule.contributions:
                 sums[i] += target * weight
                 weights[i] += weight
-                reasons[attr].append((weight, rule))
+            for attr in rule.reason_entries:
+                reasons.setdefault(attr, []).append(rule)
             # Two rules may say the same thing from two passages: the runner sees it once.
-            if rule.warning and rule.warning["code"] not in warnings:
-                warnings[rule.warning["code"]] = {**rule.warning, "source": rule.cite()}
-            if rule.advice and rule.advice["code"] not in advice:
-                advice[rule.advice["code"]] = {**rule.advice, "source": rule.cite()}
-        targets = np.divide(sums, weights, out=np.zeros_like(sums), where=weights > 0)
-        for attr in reasons:
-            reasons[attr].sort(key=lambda pair: -pair[0])
+            if rule.warning_entry and rule.warning["code"] not in warnings:
+                warnings[rule.warning["code"]] = rule.warning_entry
+            if rule.advice_entry and rule.advice["code"] not in advice:
+                advice[rule.advice["code"]] = rule.advice_entry
+        for attr, rules in reasons.items():
+            rules.sort(key=lambda rule: -rule.requires[attr][1])
+        weights = np.array(weights)
+        targets = np.divide(sums, weights, out=np.zeros_like(weights), where=weights > 0)
         ordered = sorted(warnings.values(), key=lambda w: LEVEL_ORDER[w["level"]])
         return Assessment(targets, weights, reasons, ordered, list(advice.values()), tuple(fired))
 

@@ -57,20 +57,22 @@ class Filters:
         return mask
 
 
-def match(values, targets):
-    """1 at the target, falling linearly to 0 at the far end of the rating scale."""
-    return 1.0 - np.abs(values - targets) / RATING_SPAN
-
-
 def score(catalog, targets, weights, rows=None):
     """Scores 0-100 for the given catalog rows (all when rows is None)."""
-    active = np.flatnonzero(weights > 0)
-    w = weights[active]
+    total = weights.sum()
     if rows is None:
-        values, preference = catalog.matrix[:, active], catalog.preference
+        values, preference = catalog.matrix, catalog.preference
     else:
-        values, preference = catalog.matrix[np.ix_(rows, active)], catalog.preference[rows]
-    fit = match(values, targets[active]) @ (w / w.sum()) if len(w) else np.ones(len(preference))
+        values, preference = catalog.matrix[rows], catalog.preference[rows]
+    if total <= 0:
+        fit = np.ones(len(preference))
+    else:
+        # Sum over attributes of w * (1 - |v - t| / span) with sum(w) = 1, as one
+        # matrix-vector product over whole rows (unweighted attributes have w = 0);
+        # gathering only the weighted columns would copy more than it saves.
+        distance = values - targets
+        np.abs(distance, out=distance)
+        fit = 1.0 - (distance @ (weights / total)) / RATING_SPAN
     return 100.0 * (FIT_SHARE * fit + (1.0 - FIT_SHARE) * preference)
 
 

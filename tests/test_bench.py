@@ -1,0 +1,22 @@
+"""The benchmark script runs end to end (tiny sizes): its figures are for people, not asserts."""
+
+import re
+import subprocess
+import sys
+
+from helpers import ROOT
+
+
+def test_benchmark_quick_run_prints_its_figures():
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_recommend.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert re.search(r"ratio recommendations/healthz = \d+\.\d\d", run.stdout)
+    assert "synthetic" in run.stdout and "non-2xx" in run.stdout
+    # Every HTTP row: zero non-2xx responses and zero socket errors.
+    rows = re.findall(r"^\d+\s+(?:GET|POST) \S+\s+[\d.]+\s+[\d.]+\s+(\d+)\s+(\d+)\s*$", run.stdout, flags=re.M)
+    assert rows and all(row == ("0", "0") for row in rows)
