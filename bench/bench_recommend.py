@@ -115,7 +115,9 @@ def synthetic_csv(n, seed=SEED):
             category = "neutral"
         support = {"neutral": (1.5, 3.0), "stability": (3.0, 4.5), "motion_control": (4.0, 5.0)}[category]
         cushion = {"road": (2.0, 5.0), "trail": (2.0, 4.5), "track": (1.0, 3.0)}[terrain]
-        widths = [w for w, p in (("narrow", 0.2), ("standard", 1.0), ("wide", 0.45), ("extra_wide", 0.15)) if rng.random() < p]
+        widths = [
+            w for w, p in (("narrow", 0.2), ("standard", 1.0), ("wide", 0.45), ("extra_wide", 0.15)) if rng.random() < p
+        ]
         weight = {"road": (190, 330), "trail": (240, 380), "track": (120, 220)}[terrain]
         stack = {"road": (26, 44), "trail": (24, 40), "track": (15, 28)}[terrain]
         heel = rng.randint(*stack)
@@ -324,12 +326,16 @@ def bench_flask_test_client(app, repeat):
             recs.append(t_recs)
     response = client.post("/v1/recommendations", json=HTTP_PROFILE)
     if response.status_code != 200:
-        raise RuntimeError(f"POST /v1/recommendations answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
+        raise RuntimeError(
+            f"POST /v1/recommendations answered {response.status_code}: {response.get_data(as_text=True)[:300]}"
+        )
     h, r = ms(health) * 1e3, ms(recs) * 1e3
     print("\n== In-process Flask app (test client, bundled catalog, no socket) ==")
     # gunicorn adds a fixed cost to both, so the HTTP ratio lands near or a little above this one.
-    print(f"   GET /healthz {h:.1f} µs, POST /v1/recommendations {r:.1f} µs median; "
-          f"app-only ratio recommendations/healthz ~ {h / r:.2f}")
+    print(
+        f"   GET /healthz {h:.1f} µs, POST /v1/recommendations {r:.1f} µs median; "
+        f"app-only ratio recommendations/healthz ~ {h / r:.2f}"
+    )
 
 
 def profile_one(catalog, knowledge, n_calls=500, top=20):
@@ -548,8 +554,10 @@ def bench_http(seconds, rounds, client):
     recs = float(np.median(measured["POST /v1/recommendations"]))
     ratio = recs / health
     print(f"median req/s: GET /healthz {health:.1f}, POST /v1/recommendations {recs:.1f}")
-    print(f"ratio recommendations/healthz = {ratio:.2f}  (target >= {HTTP_RATIO_TARGET}: "
-          f"{'met' if ratio >= HTTP_RATIO_TARGET else 'MISSED'})")
+    print(
+        f"ratio recommendations/healthz = {ratio:.2f}  (target >= {HTTP_RATIO_TARGET}: "
+        f"{'met' if ratio >= HTTP_RATIO_TARGET else 'MISSED'})"
+    )
 
 
 # ------------------------------------------------------------------ main

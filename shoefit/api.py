@@ -12,11 +12,19 @@ from .recommender import InvalidProfile
 from .schemas import MAX_BRANDS, MAX_NAME_LENGTH
 from .vocabulary import ENUMS, LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, SEVERITY_MAX, SEVERITY_MIN
 
-recommend_bp = Blueprint("recommendations", __name__, url_prefix="/v1", description="Requirements and ranked shoes for a runner.")
+recommend_bp = Blueprint(
+    "recommendations", __name__, url_prefix="/v1", description="Requirements and ranked shoes for a runner."
+)
 shoes_bp = Blueprint("shoes", __name__, url_prefix="/v1", description="The catalog being served.")
 meta_bp = Blueprint("meta", __name__, description="Health and readiness probes.")
 
-ERRORS = {"422": "Invalid request", "415": "Not JSON", "413": "Body too large", "400": "Malformed JSON", "404": "No such shoe"}
+ERRORS = {
+    "422": "Invalid request",
+    "415": "Not JSON",
+    "413": "Body too large",
+    "400": "Malformed JSON",
+    "404": "No such shoe",
+}
 
 
 def recommender():
@@ -44,7 +52,10 @@ def _documented_errors(bp, *codes):
 
 
 @recommend_bp.route("/recommendations", methods=["POST"])
-@recommend_bp.arguments(schemas.ProfileSchema(), example={"arch_type": "high", "pronation": "neutral", "symptoms": ["forefoot_pain"], "width": "wide", "limit": 3})
+@recommend_bp.arguments(
+    schemas.ProfileSchema(),
+    example={"arch_type": "high", "pronation": "neutral", "symptoms": ["forefoot_pain"], "width": "wide", "limit": 3},
+)
 @recommend_bp.response(200, schemas.RecommendationsResponseSchema)
 @_documented_errors(recommend_bp, "400", "413", "415", "422")
 def recommendations(data):
@@ -72,7 +83,9 @@ def vocabulary():
     service = recommender()
     return json_response(
         {
-            "fields": {name: [{"value": value, **texts} for value, texts in terms.items()] for name, terms in ENUMS.items()},
+            "fields": {
+                name: [{"value": value, **texts} for value, texts in terms.items()] for name, terms in ENUMS.items()
+            },
             "brands": service.catalog.brands,
             "limits": {
                 "limit": {"min": LIMIT_MIN, "max": LIMIT_MAX, "default": LIMIT_DEFAULT},

@@ -18,7 +18,9 @@ class Setting:
 
 SETTINGS = (
     Setting("CATALOG", str, None, "Path of the catalog CSV to serve. Default: the bundled data/catalog.csv."),
-    Setting("RULES", str, None, "Path of a knowledge-base TOML file. Default: the bundled shoefit/knowledge/rules.toml."),
+    Setting(
+        "RULES", str, None, "Path of a knowledge-base TOML file. Default: the bundled shoefit/knowledge/rules.toml."
+    ),
     Setting("MAX_BODY_BYTES", int, 64 * 1024, "Largest request body accepted; larger bodies get 413."),
 )
 

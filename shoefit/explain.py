@@ -22,7 +22,12 @@ def breakdowns(catalog, rows, assessment):
     # A handful of picks: plain Python on lists beats numpy's per-call overhead here.
     return [
         {
-            name: {"target": shown, "value": values[i], "match": round(1.0 - abs(values[i] - target) / RATING_SPAN, 4), "weight": w}
+            name: {
+                "target": shown,
+                "value": values[i],
+                "match": round(1.0 - abs(values[i] - target) / RATING_SPAN, 4),
+                "weight": w,
+            }
             for i, name, target, shown, w in required
         }
         for values in catalog.matrix[rows].tolist()
@@ -46,9 +51,13 @@ class Why:
             self.lines.append((i, attr, target, f"{target:.1f}", rule.reason))
             if rule.evidence and rule.evidence not in evidence:
                 evidence.append(rule.evidence)
-        self.head = [] if strongest else [
-            "A balanced all-round shoe: you told us of no fit issue or symptom, so the ranking follows the general advice."
-        ]
+        self.head = (
+            []
+            if strongest
+            else [
+                "A balanced all-round shoe: you told us of no fit issue or symptom, so the ranking follows the general advice."
+            ]
+        )
         self.width = f"Offered in {WIDTHS[profile.width]['label'].lower()} width." if profile.width else None
         self.budget = profile.max_price
         self.tail = [f"Evidence: {e}" for e in evidence]

@@ -5,7 +5,6 @@ import logging
 import flask
 import orjson
 import flask_smorest
-from werkzeug.exceptions import HTTPException
 
 from .schemas import ProblemSchema
 
@@ -19,7 +18,9 @@ def problem(status, title, detail=None, errors=None, headers=None):
         body["detail"] = detail
     if errors is not None:
         body["errors"] = errors
-    return flask.current_app.response_class(orjson.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE, headers=headers)
+    return flask.current_app.response_class(
+        orjson.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE, headers=headers
+    )
 
 
 class Api(flask_smorest.Api):

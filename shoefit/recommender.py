@@ -43,7 +43,9 @@ class Recommender:
         values = self.catalog.matrix[rows].tolist()
         body["recommendations"] = [
             self._pick(n, row, score, breakdown, why(self.catalog, row, shoe_values))
-            for n, (row, score, breakdown, shoe_values) in enumerate(zip(rows.tolist(), scores.tolist(), breakdowns, values), 1)
+            for n, (row, score, breakdown, shoe_values) in enumerate(
+                zip(rows.tolist(), scores.tolist(), breakdowns, values), 1
+            )
         ]
         body["catalog"] = self.catalog_info(candidates)
         return body

@@ -58,7 +58,9 @@ class StrictSchema(ma.Schema):
 
 class PainSchema(StrictSchema):
     days = strict_int(validate=v.Range(0, 3650), metadata={"description": "How many days it has hurt."})
-    severity = strict_int(validate=v.Range(SEVERITY_MIN, SEVERITY_MAX), metadata={"description": "0 none ... 10 worst."})
+    severity = strict_int(
+        validate=v.Range(SEVERITY_MIN, SEVERITY_MAX), metadata={"description": "0 none ... 10 worst."}
+    )
     character = term(PAIN_CHARACTERS)
     timing = term(PAIN_TIMINGS)
     despite_rest = f.Boolean(
@@ -68,7 +70,9 @@ class PainSchema(StrictSchema):
 
 class TrainingSchema(StrictSchema):
     weekly_km = number(validate=v.Range(0, 1000))
-    weekly_increase_pct = number(validate=v.Range(-100, 1000), metadata={"description": "Planned or recent increase in weekly volume, percent."})
+    weekly_increase_pct = number(
+        validate=v.Range(-100, 1000), metadata={"description": "Planned or recent increase in weekly volume, percent."}
+    )
     surface = term(SURFACES)
 
 
@@ -215,7 +219,12 @@ class ShoeSchema(ma.Schema):
     seamless_upper = f.Boolean(required=True)
     year = f.Integer(allow_none=True, required=True)
     url = f.String(allow_none=True, required=True)
-    extra = f.Dict(keys=f.String(), values=f.String(), required=True, metadata={"description": "Extra catalog columns, kept as text."})
+    extra = f.Dict(
+        keys=f.String(),
+        values=f.String(),
+        required=True,
+        metadata={"description": "Extra catalog columns, kept as text."},
+    )
 
 
 class ShoePageSchema(ma.Schema):

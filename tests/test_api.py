@@ -38,7 +38,7 @@ def test_recommendations_explain_themselves_and_cite_their_sources(client):
     ).get_json()
     assert set(body) == {"requirements", "warnings", "advice", "recommendations", "catalog"}
     assert [p["rank"] for p in body["recommendations"]] == [1, 2, 3]
-    for attr, req in body["requirements"].items():
+    for req in body["requirements"].values():
         assert 1 <= req["target"] <= 5 and req["weight"] > 0 and req["reasons"]
         assert all(r["source"]["seed"].endswith(".txt") and r["source"]["quote"] for r in req["reasons"])
     assert body["warnings"] and all(w["source"]["rule"] for w in body["warnings"])
@@ -252,7 +252,10 @@ profiles = st.fixed_dictionaries(
         ),
         "training": st.fixed_dictionaries(
             {},
-            optional={"weekly_increase_pct": st.floats(0, 50), "surface": st.sampled_from(list(ENUMS["training.surface"]))},
+            optional={
+                "weekly_increase_pct": st.floats(0, 50),
+                "surface": st.sampled_from(list(ENUMS["training.surface"])),
+            },
         ),
         "width": st.sampled_from(list(ENUMS["width"])),
         "max_price": st.sampled_from([0, 130, 200]),

@@ -165,7 +165,18 @@ def test_missing_catalog_file_is_a_clear_error(tmp_path):
 def test_an_installed_wheel_finds_its_bundled_catalog(tmp_path):
     """The default catalog must work from a normal install, not only the source tree."""
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         capture_output=True,
         text=True,
     )

@@ -127,7 +127,9 @@ def test_rule_fires_and_its_effect_reaches_the_runner(knowledge, rule_id):
         assert rule.advice["code"] in [a["code"] for a in assessment.advice]
 
 
-@pytest.mark.parametrize("rule_id", [r for r, trigger in TRIGGERS.items() if trigger and r != "gait-unknown-get-fitted"])
+@pytest.mark.parametrize(
+    "rule_id", [r for r, trigger in TRIGGERS.items() if trigger and r != "gait-unknown-get-fitted"]
+)
 def test_conditional_rule_stays_silent_for_an_empty_profile(knowledge, rule_id):
     assert rule_id not in knowledge.assess(profile()).fired
 
@@ -235,10 +237,22 @@ def test_red_flag_levels(knowledge, raw, code, level):
         ({"pain": {"days": 3}}, {"pain": {"days": 4}}, "stress_fracture_risk_duration"),
         ({"pain": {"days": 13}}, {"pain": {"days": 14}}, "pain_two_weeks"),
         ({"pain": {"severity": 6}}, {"pain": {"severity": 7}}, "severe_pain"),
-        ({"training": {"weekly_increase_pct": 10}}, {"training": {"weekly_increase_pct": 10.5}}, "fast_mileage_increase"),
-        ({"conditions": ["diabetes"]}, {"conditions": ["diabetes"], "symptoms": ["forefoot_pain"]}, "higher_fracture_risk"),
+        (
+            {"training": {"weekly_increase_pct": 10}},
+            {"training": {"weekly_increase_pct": 10.5}},
+            "fast_mileage_increase",
+        ),
+        (
+            {"conditions": ["diabetes"]},
+            {"conditions": ["diabetes"], "symptoms": ["forefoot_pain"]},
+            "higher_fracture_risk",
+        ),
         ({"symptoms": ["swelling"]}, {"symptoms": ["swelling", "redness_warmth"]}, "possible_infection"),
-        ({"pain": {"character": "sharp", "timing": "after_run"}}, {"pain": {"character": "sharp", "timing": "during_run"}}, "sharp_pain_during_run"),
+        (
+            {"pain": {"character": "sharp", "timing": "after_run"}},
+            {"pain": {"character": "sharp", "timing": "during_run"}},
+            "sharp_pain_during_run",
+        ),
     ],
 )
 def test_red_flag_thresholds_are_where_the_seeds_put_them(knowledge, below, at, code):

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,7 +57,9 @@ def test_moving_a_shoe_toward_a_target_never_lowers_its_score(catalog, req, data
     a = data.draw(st.integers(0, len(ATTRIBUTE_NAMES) - 1))
     before = score(catalog, targets, weights)[row]
     value = catalog.matrix[row, a]
-    catalog.matrix[row, a] = value + np.sign(targets[a] - value) * data.draw(st.sampled_from([0.5, 1.0])) * min(1, abs(targets[a] - value))
+    catalog.matrix[row, a] = value + np.sign(targets[a] - value) * data.draw(st.sampled_from([0.5, 1.0])) * min(
+        1, abs(targets[a] - value)
+    )
     after = score(catalog, targets, weights)[row]
     assert after >= before - 1e-12
     if weights[a] > 0 and catalog.matrix[row, a] != value:
@@ -73,7 +74,9 @@ def test_scores_stay_between_0_and_100(catalog, req):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from([10.0, 20.0, 20.0, 30.0, 55.5]), min_size=1, max_size=40), st.integers(1, 50), st.randoms())
+@given(
+    st.lists(st.sampled_from([10.0, 20.0, 20.0, 30.0, 55.5]), min_size=1, max_size=40), st.integers(1, 50), st.randoms()
+)
 def test_top_k_is_the_head_of_a_full_sort_even_with_ties(values, k, rnd):
     scores = np.array(values)
     tiebreak = np.arange(len(values))
@@ -112,7 +115,12 @@ def test_ranking_respects_filters_and_beats_every_shoe_it_leaves_out(catalog, re
 def test_shoes_that_meet_a_target_equally_are_told_apart(catalog, knowledge):
     """Graded scores: no wall of equal scores sorted by id."""
     service = Recommender(catalog, knowledge)
-    for raw in ({}, {"arch_type": "high"}, {"pronation": "overpronation", "width": "wide"}, {"symptoms": ["forefoot_pain"]}):
+    for raw in (
+        {},
+        {"arch_type": "high"},
+        {"pronation": "overpronation", "width": "wide"},
+        {"symptoms": ["forefoot_pain"]},
+    ):
         picks = service.recommend(profile(**raw, limit=10))["recommendations"]
         scores = [p["score"] for p in picks]
         assert len(set(scores)) == len(scores), (raw, scores)
@@ -120,7 +128,10 @@ def test_shoes_that_meet_a_target_equally_are_told_apart(catalog, knowledge):
 
 
 def test_equal_fit_prefers_the_lighter_cheaper_shoe():
-    rows = [shoe_row(id="heavy-dear", weight_g="320", price="200"), shoe_row(id="light-cheap", weight_g="220", price="120")]
+    rows = [
+        shoe_row(id="heavy-dear", weight_g="320", price="200"),
+        shoe_row(id="light-cheap", weight_g="220", price="120"),
+    ]
     catalog = Catalog.from_bytes(catalog_csv(rows).encode(), "x.csv")
     targets = np.full(len(ATTRIBUTE_NAMES), 3.0)
     picked, _, _ = rank(catalog, targets, np.ones(len(ATTRIBUTE_NAMES)), Filters(), 2)
