@@ -64,7 +64,7 @@ def recommendations(data):
     Requirements with their reasons, red-flag warnings (most serious first), care
     advice, and the best shoes with a per-attribute breakdown and plain-language why.
     """
-    return _with_profile(lambda p: recommender().recommend(p), data)
+    return _with_profile(recommender().recommend, data)
 
 
 @recommend_bp.route("/requirements", methods=["POST"])
@@ -73,7 +73,7 @@ def recommendations(data):
 @_documented_errors(recommend_bp, "400", "413", "415", "422")
 def requirements(data):
     """What a runner needs from a shoe, without ranking"""
-    return _with_profile(lambda p: recommender().requirements(p)[1], data)
+    return _with_profile(recommender().requirements, data)
 
 
 @recommend_bp.route("/vocabulary", methods=["GET"])

@@ -100,9 +100,7 @@ class Catalog:
         # Secondary preferences tell apart shoes that meet the targets equally:
         # lighter and cheaper first. Scaled within this catalog so they stay a tie-break.
         scaled = MinMaxScaler().fit_transform(np.array([[s["weight_g"], s["price"]] for s in self.shoes], dtype=float))
-        self.lightness = 1.0 - scaled[:, 0]
-        self.affordability = 1.0 - scaled[:, 1]
-        self.preference = (self.lightness + self.affordability) / 2
+        self.preference = 1.0 - scaled.mean(axis=1)
         # Final tie-break: id order, the same in every process.
         self.id_rank = np.argsort(np.argsort(self.ids, kind="stable"), kind="stable")
 
@@ -163,6 +161,9 @@ def parse_rows(text, name):
     line = 1
     try:
         for cells in reader:
+            if len(problems) >= MAX_PROBLEMS:
+                problems.append(Problem(name, reader.line_num, None, None, f"stopped after {MAX_PROBLEMS} problems"))
+                break
             line = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
@@ -180,8 +181,6 @@ def parse_rows(text, name):
                 continue
             first_line[shoe["id"]] = line
             shoes.append(shoe)
-            if len(problems) >= MAX_PROBLEMS:
-                break
     except csv.Error as exc:
         problems.append(Problem(name, reader.line_num or line, None, None, f"malformed CSV: {exc}"))
     if problems:

@@ -12,8 +12,8 @@ WHY_MIN_WEIGHT = 1.0
 WHY_MAX_ATTRIBUTES = 4
 
 
-def breakdowns(catalog, rows, assessment):
-    """Per pick, per required attribute: target, the shoe's value, match and weight."""
+def breakdowns(picked_values, assessment):
+    """Per pick (its attribute values as a list), per required attribute: target, value, match, weight."""
     required = [
         (i, ATTRIBUTE_NAMES[i], float(assessment.targets[i]), round(float(t), 2), round(float(w), 2))
         for i, (t, w) in enumerate(zip(assessment.targets, assessment.weights))
@@ -30,7 +30,7 @@ def breakdowns(catalog, rows, assessment):
             }
             for i, name, target, shown, w in required
         }
-        for values in catalog.matrix[rows].tolist()
+        for values in picked_values
     ]
 
 

@@ -24,23 +24,16 @@ class Recommender:
         return info
 
     def requirements(self, profile):
-        self._check(profile)
-        assessment = self.knowledge.assess(profile)
-        return assessment, {
-            "requirements": assessment.requirements(),
-            "warnings": assessment.warnings,
-            "advice": assessment.advice,
-            "catalog": self.catalog_info(),
-        }
+        return self._assess(profile)[1]
 
     def recommend(self, profile):
-        assessment, body = self.requirements(profile)
+        assessment, body = self._assess(profile)
         rows, scores, candidates = rank(
             self.catalog, assessment.targets, assessment.weights, Filters.from_profile(profile), profile.limit
         )
-        breakdowns = explain.breakdowns(self.catalog, rows, assessment)
-        why = explain.Why(assessment, profile)
         values = self.catalog.matrix[rows].tolist()
+        breakdowns = explain.breakdowns(values, assessment)
+        why = explain.Why(assessment, profile)
         body["recommendations"] = [
             self._pick(n, row, score, breakdown, why(self.catalog, row, shoe_values))
             for n, (row, score, breakdown, shoe_values) in enumerate(
@@ -49,6 +42,16 @@ class Recommender:
         ]
         body["catalog"] = self.catalog_info(candidates)
         return body
+
+    def _assess(self, profile):
+        self._check(profile)
+        assessment = self.knowledge.assess(profile)
+        return assessment, {
+            "requirements": assessment.requirements(),
+            "warnings": assessment.warnings,
+            "advice": assessment.advice,
+            "catalog": self.catalog_info(),
+        }
 
     def _pick(self, rank_, row, score, breakdown, why):
         shoe = self.catalog.shoes[row]

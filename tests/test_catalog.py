@@ -195,3 +195,10 @@ def test_an_installed_wheel_finds_its_bundled_catalog(tmp_path):
     module, path, size = run.stdout.split()
     assert module.startswith(str(target)) and path.startswith(str(target))
     assert int(size) == len(Catalog.load())
+
+
+def test_a_hopeless_file_stops_after_a_bounded_number_of_problems():
+    rows = [shoe_row(id=f"s{i}", cushioning="9") for i in range(500)]
+    problems = problems_of(catalog_csv(rows))
+    assert len(problems) == 201
+    assert "stopped after 200 problems" in problems[-1].message
