@@ -34,7 +34,7 @@ def create_app(config=None):
     # Loaded before serving anything: an invalid catalog or rules file stops start-up.
     catalog = Catalog.load(cfg["CATALOG"])
     knowledge = KnowledgeBase.load(cfg["RULES"])
-    app.extensions["shoefit"] = Recommender(catalog, knowledge)
+    app.extensions["shoefit"] = Recommender(catalog, knowledge, cfg["MEMO_SIZE"])
 
     problems.register(app)
     rest = problems.Api(app)

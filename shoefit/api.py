@@ -32,9 +32,10 @@ def recommender():
 
 
 def json_response(body, status=200):
-    # Responses are built as plain dicts by the recommender; serialising them
-    # directly (orjson) skips a marshmallow dump that would cost more than the scoring.
-    return flask.current_app.response_class(orjson.dumps(body), status=status, mimetype="application/json")
+    # Responses are built as plain dicts (or already JSON bytes) by the recommender;
+    # serialising them directly skips a marshmallow dump that would cost more than the scoring.
+    payload = body if isinstance(body, bytes) else orjson.dumps(body)
+    return flask.current_app.response_class(payload, status=status, mimetype="application/json")
 
 
 def _with_profile(handler, data):
@@ -64,7 +65,7 @@ def recommendations(data):
     Requirements with their reasons, red-flag warnings (most serious first), care
     advice, and the best shoes with a per-attribute breakdown and plain-language why.
     """
-    return _with_profile(recommender().recommend, data)
+    return _with_profile(recommender().recommend_json, data)
 
 
 @recommend_bp.route("/requirements", methods=["POST"])

@@ -14,6 +14,7 @@ class Setting:
     parse: type
     default: object
     doc: str
+    minimum: int = 1  # for int settings
 
 
 SETTINGS = (
@@ -22,6 +23,7 @@ SETTINGS = (
         "RULES", str, None, "Path of a knowledge-base TOML file. Default: the bundled shoefit/knowledge/rules.toml."
     ),
     Setting("MAX_BODY_BYTES", int, 64 * 1024, "Largest request body accepted; larger bodies get 413."),
+    Setting("MEMO_SIZE", int, 512, "Recommendations remembered per worker for repeated profiles; 0 turns it off.", 0),
 )
 
 
@@ -30,8 +32,8 @@ def _parse(setting, raw):
         value = setting.parse(raw)
     except ValueError:
         raise ConfigError(f"SHOEFIT_{setting.name}={raw!r}: expected {setting.parse.__name__}") from None
-    if setting.parse is int and value <= 0:
-        raise ConfigError(f"SHOEFIT_{setting.name}={raw!r}: must be positive")
+    if setting.parse is int and value < setting.minimum:
+        raise ConfigError(f"SHOEFIT_{setting.name}={raw!r}: must be at least {setting.minimum}")
     return value
 
 

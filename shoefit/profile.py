@@ -34,8 +34,8 @@ class Profile:
     fit_issues: tuple = ()
     symptoms: tuple = ()
     conditions: tuple = ()
-    pain: dict | None = None
-    training: dict | None = None
+    pain: tuple | None = None  # (key, value) pairs: a Profile is hashable, so answers can be memoised
+    training: tuple | None = None
     width: str | None = None
     max_price: float | None = None
     terrain: str | None = None
@@ -55,7 +55,7 @@ class Profile:
             "conditions": frozenset(self.conditions),
         }
         for group in ("pain", "training"):
-            for key, value in (getattr(self, group) or {}).items():
+            for key, value in getattr(self, group) or ():
                 facts[f"{group}.{key}"] = value
         # Pain details count as pain even without a named symptom: a runner who
         # reports 4 days of pain must get the care advice.
@@ -64,8 +64,17 @@ class Profile:
 
     @classmethod
     def from_dict(cls, data):
-        """Build from the request schema's output (lists already de-duplicated)."""
+        """Build from the request schema's output (lists already de-duplicated).
+
+        Answers that cannot change the result are put in one canonical form (the
+        order of symptoms, of pain details ...), so equal runners make equal profiles.
+        """
         data = dict(data)
-        for name in ("fit_issues", "symptoms", "conditions", "brands", "exclude_brands"):
+        for name in ("fit_issues", "symptoms", "conditions"):
+            data[name] = tuple(sorted(data.get(name, ())))
+        for name in ("brands", "exclude_brands"):
             data[name] = tuple(data.get(name, ()))
+        for name in ("pain", "training"):
+            if data.get(name) is not None:
+                data[name] = tuple(sorted(data[name].items()))
         return cls(**data)

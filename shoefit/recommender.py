@@ -1,5 +1,9 @@
 """The pipeline: profile -> requirements (rules) -> scores (scorer) -> response."""
 
+import functools
+
+import orjson
+
 from . import explain
 from .scoring import Filters, rank
 
@@ -13,9 +17,14 @@ class InvalidProfile(Exception):
 
 
 class Recommender:
-    def __init__(self, catalog, knowledge):
+    def __init__(self, catalog, knowledge, memo_size=0):
         self.catalog = catalog
         self.knowledge = knowledge
+        if memo_size:
+            # An answer depends only on the profile, this catalog and these rules, so
+            # runners who answer alike (a kiosk sees many) share one computation. The
+            # memo lives and dies with this Recommender, i.e. with the catalog it ranks.
+            self.recommend_json = functools.lru_cache(maxsize=memo_size)(self.recommend_json)
 
     def catalog_info(self, candidates=None):
         info = {"version": self.catalog.version, "size": len(self.catalog)}
@@ -42,6 +51,10 @@ class Recommender:
         ]
         body["catalog"] = self.catalog_info(candidates)
         return body
+
+    def recommend_json(self, profile):
+        """The recommendation as the API sends it (JSON bytes)."""
+        return orjson.dumps(self.recommend(profile))
 
     def _assess(self, profile):
         self._check(profile)
