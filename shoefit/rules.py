@@ -131,9 +131,12 @@ class KnowledgeBase:
             text = resources.files(__package__).joinpath("knowledge/rules.toml").read_text("utf-8")
             name = "knowledge/rules.toml"
         else:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
             name = str(path)
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    text = fh.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise RulesError([f"{name}: cannot read: {exc}"]) from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -12,8 +12,8 @@ from .vocabulary import RATING_MAX, RATING_MIN
 
 RATING_SPAN = RATING_MAX - RATING_MIN
 # Share of the score earned by meeting the requirements; the rest comes from the
-# secondary preferences (light, affordable), so it orders shoes that fit equally
-# well without ever letting a cheap shoe outrank a better-fitting one by much.
+# secondary preferences (light, affordable). They order shoes that fit about as
+# well; a lighter, cheaper shoe overtakes a better fit only within 5 points.
 FIT_SHARE = 0.95
 
 

@@ -341,3 +341,12 @@ def test_the_rules_file_is_a_readable_table():
     text = resources.files("shoefit").joinpath("knowledge/rules.toml").read_text("utf-8")
     rules = tomllib.loads(text)["rules"]
     assert all(re.fullmatch(r"[a-z0-9-]+", r["id"]) for r in rules)
+
+
+def test_an_unreadable_rules_file_is_a_rules_error(tmp_path):
+    with pytest.raises(RulesError, match="cannot read"):
+        KnowledgeBase.load(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[rules]\nid = ")
+    with pytest.raises(RulesError, match="bad.toml"):
+        KnowledgeBase.load(bad)
