@@ -6,6 +6,7 @@ serving half a catalog would silently hide shoes.
 """
 
 import csv
+import functools
 import hashlib
 import io
 import math
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 
 from .vocabulary import ATTRIBUTES, CATEGORIES, RATING_MAX, RATING_MIN, TERRAINS, WIDTHS
 
@@ -76,6 +77,15 @@ def bundled_catalog_path():
     return installed if installed.is_file() else Path(__file__).parent.parent / "data" / "catalog.csv"
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """The catalog's ratings one-hot encoded per attribute, for scoring many runners at once."""
+
+    levels: tuple  # per attribute: (first column, the distinct values used, sorted)
+    onehot_t: np.ndarray  # (columns x shoes): 1 where the shoe has that level
+    width: int
+
+
 class Catalog:
     """Validated shoes plus the arrays the scorer works on, built once at load."""
 
@@ -106,6 +116,16 @@ class Catalog:
 
     def __len__(self):
         return len(self.shoes)
+
+    @functools.cached_property
+    def encoded(self):
+        # Built on first use: only block scoring needs it, and for a large catalog
+        # with many distinct decimal ratings it is the biggest array we hold.
+        encoder = OneHotEncoder(sparse_output=False, dtype=np.float64).fit(self.matrix)
+        starts = np.cumsum([0] + [len(c) for c in encoder.categories_[:-1]])
+        levels = tuple((int(start), c.astype(np.float64)) for start, c in zip(starts, encoder.categories_))
+        onehot_t = np.ascontiguousarray(encoder.transform(self.matrix).T)
+        return Encoded(levels, onehot_t, onehot_t.shape[0])
 
     def get(self, shoe_id):
         i = self.index.get(shoe_id)

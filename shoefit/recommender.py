@@ -57,7 +57,7 @@ class Recommender:
         return orjson.dumps(self.recommend(profile))
 
     def _assess(self, profile):
-        self._check(profile)
+        check_brands(self.catalog, profile)
         assessment = self.knowledge.assess(profile)
         return assessment, {
             "requirements": assessment.requirements(),
@@ -82,12 +82,14 @@ class Recommender:
             "why": why,
         }
 
-    def _check(self, profile):
-        errors = [
-            {"field": f"{field}.{i}", "value": brand, "message": f"no brand {brand!r} in the catalog"}
-            for field in ("brands", "exclude_brands")
-            for i, brand in enumerate(getattr(profile, field))
-            if brand.casefold() not in self.catalog.brand_codes
-        ]
-        if errors:
-            raise InvalidProfile(errors)
+
+def check_brands(catalog, profile):
+    """Raise InvalidProfile for brands the catalog does not have."""
+    errors = [
+        {"field": f"{field}.{i}", "value": brand, "message": f"no brand {brand!r} in the catalog"}
+        for field in ("brands", "exclude_brands")
+        for i, brand in enumerate(getattr(profile, field))
+        if brand.casefold() not in catalog.brand_codes
+    ]
+    if errors:
+        raise InvalidProfile(errors)

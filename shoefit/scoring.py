@@ -15,6 +15,30 @@ RATING_SPAN = RATING_MAX - RATING_MIN
 # secondary preferences (light, affordable). They order shoes that fit about as
 # well; a lighter, cheaper shoe overtakes a better fit only within 5 points.
 FIT_SHARE = 0.95
+# score = BASE + PREFERENCE_COEF * preference - DISTANCE_COEF * distance, where distance
+# is the weighted mean |value - target| over the required attributes.
+BASE = 100.0 * FIT_SHARE
+PREFERENCE_COEF = 100.0 * (1.0 - FIT_SHARE)
+DISTANCE_COEF = 100.0 * FIT_SHARE / RATING_SPAN
+# Each attribute's weighted distance is rounded to a multiple of 2**-30 before the
+# attributes are added up. Every partial sum is then exact in float64 (at most 8
+# terms below 4 each: 35 of 53 bits), so the total is the same in whatever order it
+# is added: one runner scored row by row and a block of runners scored as a matrix
+# product get bit-identical scores, and equal shoes stay exactly tied.
+QUANTUM_SCALE = 2.0**30
+
+
+def _quantize(terms):
+    terms *= QUANTUM_SCALE
+    np.rint(terms, out=terms)
+    terms /= QUANTUM_SCALE
+    return terms
+
+
+def normalized(weights):
+    """Weights scaled to sum to 1 along the last axis (all zero stays zero)."""
+    total = weights.sum(axis=-1, keepdims=True)
+    return np.divide(weights, total, out=np.zeros_like(weights, dtype=np.float64), where=total > 0)
 
 
 @dataclass(frozen=True)
@@ -58,22 +82,34 @@ class Filters:
 
 
 def score(catalog, targets, weights, rows=None):
-    """Scores 0-100 for the given catalog rows (all when rows is None)."""
-    total = weights.sum()
+    """Scores 0-100 of one runner for the given catalog rows (all when rows is None)."""
     if rows is None:
         values, preference = catalog.matrix, catalog.preference
     else:
         values, preference = catalog.matrix[rows], catalog.preference[rows]
-    if total <= 0:
-        fit = np.ones(len(preference))
-    else:
-        # Sum over attributes of w * (1 - |v - t| / span) with sum(w) = 1, as one
-        # matrix-vector product over whole rows (unweighted attributes have w = 0);
-        # gathering only the weighted columns would copy more than it saves.
-        distance = values - targets
-        np.abs(distance, out=distance)
-        fit = 1.0 - (distance @ (weights / total)) / RATING_SPAN
-    return 100.0 * (FIT_SHARE * fit + (1.0 - FIT_SHARE) * preference)
+    terms = np.abs(values - targets)
+    terms *= normalized(weights)
+    distance = _quantize(terms).sum(axis=1)
+    return (BASE + PREFERENCE_COEF * preference) - distance * DISTANCE_COEF
+
+
+def score_block(catalog, targets, weights):
+    """Scores (runners x shoes) of a block of runners against the whole catalog.
+
+    The same arithmetic as score(), laid out as one matrix product: per attribute,
+    a runner's weighted distance to every rating level the catalog uses, times the
+    catalog's one-hot encoding of which level each shoe has.
+    """
+    shares = normalized(weights)
+    encoded = catalog.encoded
+    level_terms = np.empty((len(targets), encoded.width))
+    for a, (start, levels) in enumerate(encoded.levels):
+        terms = np.abs(levels[None, :] - targets[:, a : a + 1])
+        terms *= shares[:, a : a + 1]
+        level_terms[:, start : start + len(levels)] = _quantize(terms)
+    distance = level_terms @ encoded.onehot_t
+    distance *= DISTANCE_COEF
+    return np.subtract(BASE + PREFERENCE_COEF * catalog.preference, distance, out=distance)
 
 
 def top_k(scores, tiebreak, k):
@@ -90,6 +126,38 @@ def top_k(scores, tiebreak, k):
         candidates = np.arange(n)
     order = np.lexsort((tiebreak[candidates], -scores[candidates]))
     return candidates[order[:k]]
+
+
+def top_k_block(scores, tiebreak, k):
+    """Per row, the positions of the k best finite scores, best first; -1 pads rows with fewer.
+
+    Row by row exactly top_k(), without partitioning whole rows: each row is cut
+    into at least k chunks, and the k-th largest chunk maximum is a floor that at
+    least k scores reach. Only chunks whose maximum reaches the floor can hold the
+    top k (all ties included), so only they are searched, and one sort of their
+    scores by (row, -score, tiebreak) ranks every row.
+    """
+    n_rows, n = scores.shape
+    k = min(k, n)
+    size = max(1, n // max(k, int(np.sqrt(n))))
+    starts = np.arange(0, n, size)
+    maxima = np.maximum.reduceat(scores, starts, axis=1)
+    floor = -np.partition(-maxima, k - 1, axis=1)[:, k - 1]
+    chunk_rows, chunk_cols = np.nonzero(maxima >= floor[:, None])
+    cols = starts[chunk_cols][:, None] + np.arange(size)
+    inside = cols < n
+    cols = np.minimum(cols, n - 1)
+    rows = np.broadcast_to(chunk_rows[:, None], cols.shape)
+    picked = scores[rows, cols]
+    hit = inside & (picked >= floor[chunk_rows][:, None]) & (picked > -np.inf)
+    rows, cols, picked = rows[hit], cols[hit], picked[hit]
+    order = np.lexsort((tiebreak[cols], -picked, rows))
+    rows, cols = rows[order], cols[order]
+    place = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    keep = place < k
+    best = np.full((n_rows, k), -1, dtype=np.intp)
+    best[rows[keep], place[keep]] = cols[keep]
+    return best
 
 
 def rank(catalog, targets, weights, filters, k):

@@ -1,0 +1,120 @@
+"""The batch engine: identical to the single-request scorer, runner for runner."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shoefit.batch import BatchEngine
+from shoefit.catalog import Catalog
+from shoefit.recommender import InvalidProfile, Recommender
+from shoefit.scoring import top_k, top_k_block
+from shoefit.vocabulary import ENUMS
+
+from helpers import catalog_csv, profile, shoe_row
+
+RATINGS = ["1", "2.5", "3", "3.5", "4.2", "5"]
+
+
+@st.composite
+def catalogs(draw):
+    """Small catalogs with deliberate twins, so exact ties are common."""
+    n = draw(st.integers(1, 25))
+    rows = []
+    for i in range(n):
+        if rows and draw(st.booleans()):
+            twin = dict(draw(st.sampled_from(rows)))
+            twin["id"] = f"shoe-{i:03d}"
+            rows.append(twin)
+            continue
+        rows.append(
+            shoe_row(
+                id=f"shoe-{i:03d}",
+                brand=draw(st.sampled_from(["Alpha", "Beta", "Gamma"])),
+                terrain=draw(st.sampled_from(["road", "trail"])),
+                widths=draw(st.sampled_from(["standard", "standard|wide", "narrow|standard|extra_wide"])),
+                price=draw(st.sampled_from(["100", "140", "180"])),
+                weight_g=draw(st.sampled_from(["220", "260"])),
+                **{a: draw(st.sampled_from(RATINGS)) for a in ("cushioning", "forefoot_cushioning", "arch_support", "stability", "heel_counter", "toe_box")},
+            )
+        )
+    rows.reverse()  # file order must not matter
+    return Catalog.from_bytes(catalog_csv(rows).encode(), "generated.csv")
+
+
+profiles = st.fixed_dictionaries(
+    {},
+    optional={
+        "arch_type": st.sampled_from(list(ENUMS["arch_type"])),
+        "pronation": st.sampled_from(list(ENUMS["pronation"])),
+        "fit_issues": st.lists(st.sampled_from(list(ENUMS["fit_issues"])), max_size=3),
+        "symptoms": st.lists(st.sampled_from(list(ENUMS["symptoms"])), max_size=3),
+        "pain": st.fixed_dictionaries({}, optional={"days": st.integers(0, 20)}),
+        "width": st.sampled_from(list(ENUMS["width"])),
+        "terrain": st.sampled_from(["road", "trail"]),
+        "max_price": st.sampled_from([90, 150, 500]),
+        "brands": st.sampled_from([["Alpha"], ["beta", "Gamma"]]),
+        "exclude_brands": st.sampled_from([["Alpha"]]),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(catalog=catalogs(), raws=st.lists(profiles, min_size=1, max_size=30), top=st.integers(1, 12))
+def test_batch_equals_the_single_request_scorer(knowledge, catalog, raws, top):
+    engine = BatchEngine(catalog, knowledge, top=top)
+    single = Recommender(catalog, knowledge)
+    wanted = []
+    for raw in raws:
+        p = profile(**raw, limit=top)
+        try:
+            single.recommend(p)
+        except InvalidProfile:
+            with pytest.raises(InvalidProfile):
+                engine.check(p)
+            continue
+        engine.check(p)
+        wanted.append(p)
+    for p, picks in zip(wanted, engine.score(wanted), strict=True):
+        body = single.recommend(p)
+        assert picks.ids == tuple(r["id"] for r in body["recommendations"])
+        assert np.allclose(picks.scores, [r["score"] for r in body["recommendations"]], atol=1e-3)
+        assert picks.candidates == body["catalog"]["candidates"]
+        assert picks.warnings == tuple(w["code"] for w in body["warnings"])
+
+
+def test_batch_scores_are_bit_identical_to_single_scores(catalog, knowledge):
+    from shoefit.scoring import Filters, rank
+
+    engine = BatchEngine(catalog, knowledge, top=len(catalog))
+    runners = [profile(arch_type="high"), profile(pronation="overpronation", fit_issues=["too_tight"]), profile()]
+    for p, picks in zip(runners, engine.score(runners), strict=True):
+        a = knowledge.assess(p)
+        rows, scores, _ = rank(catalog, a.targets, a.weights, Filters(), len(catalog))
+        assert picks.ids == tuple(catalog.ids[rows])
+        assert picks.scores == tuple(scores.tolist())  # exact, not approximately
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 6),
+    st.integers(1, 60),
+    st.integers(1, 15),
+    st.data(),
+)
+def test_block_top_k_is_row_wise_top_k(n_rows, n, k, data):
+    values = st.sampled_from([-np.inf, 1.0, 2.0, 2.0, 3.5, 7.0])
+    scores = np.array(data.draw(st.lists(st.lists(values, min_size=n, max_size=n), min_size=n_rows, max_size=n_rows)))
+    tiebreak = np.array(data.draw(st.permutations(range(n))))
+    best = top_k_block(scores, tiebreak, k)
+    for row in range(n_rows):
+        expected = [i for i in top_k(scores[row], tiebreak, k) if scores[row, i] > -np.inf]
+        assert [i for i in best[row] if i >= 0] == expected
+
+
+def test_streaming_keeps_order_and_keys(catalog, knowledge):
+    engine = BatchEngine(catalog, knowledge, top=3)
+    records = [(f"runner-{i}", profile(arch_type=a)) for i, a in enumerate(["flat", "high", "neutral"] * 5)]
+    streamed = list(engine.score_stream(iter(records), chunk=4))
+    assert [key for key, _ in streamed] == [key for key, _ in records]
+    assert [picks for _, picks in streamed] == engine.score([p for _, p in records])
