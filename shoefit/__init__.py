@@ -3,9 +3,11 @@
 import flask
 
 from . import api, config as settings, problems
+from .batch import BatchEngine
 from .catalog import Catalog
 from .recommender import Recommender
 from .rules import KnowledgeBase
+from .vocabulary import LIMIT_MAX
 
 API_TITLE = "shoefit"
 API_VERSION = "1.0"
@@ -35,10 +37,11 @@ def create_app(config=None):
     catalog = Catalog.load(cfg["CATALOG"])
     knowledge = KnowledgeBase.load(cfg["RULES"])
     app.extensions["shoefit"] = Recommender(catalog, knowledge, cfg["MEMO_SIZE"])
+    app.extensions["shoefit.batch"] = BatchEngine(catalog, knowledge, top=LIMIT_MAX)
 
     problems.register(app)
     rest = problems.Api(app)
-    for blueprint in (api.recommend_bp, api.shoes_bp, api.meta_bp):
+    for blueprint in (api.recommend_bp, api.batch_bp, api.shoes_bp, api.meta_bp):
         rest.register_blueprint(blueprint)
     _serve_docs_assets(app)
     return app

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint, abort
 
 from . import schemas
-from .problems import problem
+from .problems import item_errors, problem, problem_body
 from .profile import Profile
 from .recommender import InvalidProfile
 from .schemas import MAX_BRANDS, MAX_NAME_LENGTH
@@ -16,8 +16,10 @@ recommend_bp = Blueprint(
     "recommendations", __name__, url_prefix="/v1", description="Requirements and ranked shoes for a runner."
 )
 shoes_bp = Blueprint("shoes", __name__, url_prefix="/v1", description="The catalog being served.")
+batch_bp = Blueprint("batch", __name__, url_prefix="/v1/batch", description="Many runners in one request.")
 meta_bp = Blueprint("meta", __name__, description="Health and readiness probes.")
 
+_PROFILE = schemas.ProfileSchema()
 ERRORS = {
     "422": "Invalid request",
     "415": "Not JSON",
@@ -97,6 +99,68 @@ def vocabulary():
             "catalog": service.catalog_info(),
         }
     )
+
+
+@batch_bp.before_request
+def allow_larger_bodies():
+    flask.request.max_content_length = flask.current_app.config["BATCH_MAX_BODY_BYTES"]
+
+
+@batch_bp.route("/recommendations", methods=["POST"])
+@batch_bp.arguments(schemas.BatchRequestSchema())
+@batch_bp.response(200, schemas.BatchResponseSchema)
+@_documented_errors(batch_bp, "400", "413", "415", "422")
+def batch_recommendations(data):
+    """Rank the catalog for many runners
+
+    Each profile is validated on its own: a bad one gets its own problem (with its
+    status) in its place, and the others are still answered. Picks carry no
+    breakdown or why; ask POST /v1/recommendations for one runner's explanation.
+    """
+    items = data["profiles"]
+    most = flask.current_app.config["BATCH_MAX_PROFILES"]
+    if len(items) > most:
+        abort(422, messages={"json": {"profiles": [f"At most {most} profiles per request, got {len(items)}."]}})
+    engine = flask.current_app.extensions["shoefit.batch"]
+    results, accepted = [None] * len(items), []
+    for index, item in enumerate(items):
+        try:
+            runner = Profile.from_dict(_PROFILE.load(item))
+            engine.check(runner)
+        except ma.ValidationError as exc:
+            results[index] = _failed(index, problem_body(422, "Invalid profile", item_errors(exc.messages, item)))
+        except InvalidProfile as exc:
+            results[index] = _failed(index, problem_body(422, "Invalid profile", exc.errors))
+        else:
+            accepted.append((index, runner))
+    catalog = engine.catalog
+    for (index, runner), picks in zip(accepted, engine.score([r for _, r in accepted]), strict=True):
+        results[index] = {
+            "index": index,
+            "status": 200,
+            "warnings": engine.assess(runner).warnings,
+            "recommendations": [
+                _batch_pick(rank, catalog.get(shoe_id), score)
+                for rank, (shoe_id, score) in enumerate(zip(picks.ids[: runner.limit], picks.scores), 1)
+            ],
+            "candidates": picks.candidates,
+        }
+    return json_response(
+        {
+            "results": results,
+            "scored": len(accepted),
+            "failed": len(items) - len(accepted),
+            "catalog": recommender().catalog_info(),
+        }
+    )
+
+
+def _batch_pick(rank, shoe, score):
+    return {"rank": rank, "id": shoe["id"], "brand": shoe["brand"], "model": shoe["model"], "score": round(score, 3)}
+
+
+def _failed(index, body):
+    return {"index": index, "status": body["status"], "problem": body}
 
 
 @shoes_bp.route("/shoes", methods=["GET"])

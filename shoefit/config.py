@@ -24,6 +24,8 @@ SETTINGS = (
     ),
     Setting("MAX_BODY_BYTES", int, 64 * 1024, "Largest request body accepted; larger bodies get 413."),
     Setting("MEMO_SIZE", int, 512, "Recommendations remembered per worker for repeated profiles; 0 turns it off.", 0),
+    Setting("BATCH_MAX_PROFILES", int, 1000, "Most profiles in one POST /v1/batch/recommendations."),
+    Setting("BATCH_MAX_BODY_BYTES", int, 4 * 1024 * 1024, "Largest batch request body; larger bodies get 413."),
 )
 
 

@@ -56,6 +56,19 @@ def field_errors(messages):
     return errors
 
 
+def item_errors(messages, item):
+    """[{field, value, message}] for marshmallow messages about one item of a batch."""
+    errors = []
+    _flatten(messages, [], item, errors, root="(profile)")
+    return errors
+
+
+def problem_body(status, title, errors):
+    """A problem as a JSON object inside another response (a batch item's)."""
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail, "errors": errors}
+
+
 def _sent(location):
     if location == "json":
         return flask.request.get_json(silent=True)
@@ -64,18 +77,15 @@ def _sent(location):
     return None
 
 
-def _flatten(tree, path, sent, errors):
+def _flatten(tree, path, sent, errors, root="(body)"):
     if isinstance(tree, dict):
         for key, sub in tree.items():
-            if key == "_schema":
-                _flatten(sub, path, sent, errors)
-            else:
-                _flatten(sub, [*path, key], sent, errors)
+            _flatten(sub, path if key == "_schema" else [*path, key], sent, errors, root)
         return
-    name = ".".join(str(p) for p in path) or "(body)"
+    name = ".".join(str(p) for p in path) or root
     for message in tree if isinstance(tree, list) else [tree]:
         if isinstance(message, (dict, list)):
-            _flatten(message, path, sent, errors)
+            _flatten(message, path, sent, errors, root)
             continue
         entry = {"field": name, "message": str(message)}
         found, value = _lookup(sent, path)

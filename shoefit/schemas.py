@@ -273,3 +273,38 @@ class ProblemSchema(ma.Schema):
     status = f.Integer(required=True)
     detail = f.String()
     errors = f.List(f.Nested(FieldErrorSchema))
+
+
+class BatchRequestSchema(StrictSchema):
+    # Items are validated one by one in the view, so that a bad item gets its own
+    # problem instead of failing the whole batch.
+    profiles = f.List(
+        f.Raw(),
+        required=True,
+        validate=v.Length(min=1),
+        metadata={"description": "Runner profiles, each exactly as the body of POST /v1/recommendations."},
+    )
+
+
+class BatchPickSchema(ma.Schema):
+    rank = f.Integer(required=True)
+    id = f.String(required=True)
+    brand = f.String(required=True)
+    model = f.String(required=True)
+    score = f.Float(required=True)
+
+
+class BatchItemSchema(ma.Schema):
+    index = f.Integer(required=True, metadata={"description": "Position of the profile in the request."})
+    status = f.Integer(required=True, metadata={"description": "200, or the status of its problem."})
+    warnings = f.List(f.Nested(WarningSchema), metadata={"description": "Most serious first."})
+    recommendations = f.List(f.Nested(BatchPickSchema))
+    candidates = f.Integer()
+    problem = f.Nested(ProblemSchema)
+
+
+class BatchResponseSchema(ma.Schema):
+    results = f.List(f.Nested(BatchItemSchema), required=True)
+    scored = f.Integer(required=True)
+    failed = f.Integer(required=True)
+    catalog = f.Nested(CatalogInfoSchema, required=True)
