@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
+from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder
 
 from .vocabulary import ATTRIBUTES, CATEGORIES, RATING_MAX, RATING_MIN, TERRAINS, WIDTHS
 
@@ -77,15 +77,6 @@ def bundled_catalog_path():
     return installed if installed.is_file() else Path(__file__).parent.parent / "data" / "catalog.csv"
 
 
-@dataclass(frozen=True)
-class Encoded:
-    """The catalog's ratings one-hot encoded per attribute, for scoring many runners at once."""
-
-    levels: tuple  # per attribute: (first column, the distinct values used, sorted)
-    onehot_t: np.ndarray  # (columns x shoes): 1 where the shoe has that level
-    width: int
-
-
 class Catalog:
     """Validated shoes plus the arrays the scorer works on, built once at load."""
 
@@ -111,6 +102,13 @@ class Catalog:
         # lighter and cheaper first. Scaled within this catalog so they stay a tie-break.
         scaled = MinMaxScaler().fit_transform(np.array([[s["weight_g"], s["price"]] for s in self.shoes], dtype=float))
         self.preference = 1.0 - scaled.mean(axis=1)
+        # Each attribute's ratings as codes into the few distinct levels the catalog
+        # uses: scoring works out a runner's distance per level once, then looks it up.
+        encoder = OrdinalEncoder(dtype=np.intp).fit(self.matrix)
+        codes = encoder.transform(self.matrix)
+        self.levels = tuple(c.astype(np.float64) for c in encoder.categories_)
+        self.level_codes = tuple(np.ascontiguousarray(codes[:, a]) for a in range(codes.shape[1]))
+        self.level_starts = tuple(np.cumsum([0] + [len(c) for c in self.levels[:-1]]).tolist())
         # Final tie-break: id order, the same in every process.
         self.id_rank = np.argsort(np.argsort(self.ids, kind="stable"), kind="stable")
 
@@ -118,14 +116,17 @@ class Catalog:
         return len(self.shoes)
 
     @functools.cached_property
-    def encoded(self):
-        # Built on first use: only block scoring needs it, and for a large catalog
-        # with many distinct decimal ratings it is the biggest array we hold.
-        encoder = OneHotEncoder(sparse_output=False, dtype=np.float64).fit(self.matrix)
-        starts = np.cumsum([0] + [len(c) for c in encoder.categories_[:-1]])
-        levels = tuple((int(start), c.astype(np.float64)) for start, c in zip(starts, encoder.categories_))
-        onehot_t = np.ascontiguousarray(encoder.transform(self.matrix).T)
-        return Encoded(levels, onehot_t, onehot_t.shape[0])
+    def onehot_t(self):
+        """(levels of all attributes x shoes): 1 where the shoe has that level.
+
+        Built on first use: only block scoring needs it, and for a large catalog
+        with many distinct decimal ratings it is the biggest array we hold.
+        """
+        onehot = np.zeros((self.level_starts[-1] + len(self.levels[-1]), len(self)))
+        shoes = np.arange(len(self))
+        for start, codes in zip(self.level_starts, self.level_codes):
+            onehot[start + codes, shoes] = 1.0
+        return onehot
 
     def get(self, shoe_id):
         i = self.index.get(shoe_id)

@@ -81,15 +81,22 @@ class Filters:
         return mask
 
 
+def _level_terms(levels, targets, shares):
+    """Quantized weighted distance from each runner's target to each rating level."""
+    terms = np.abs(levels - targets)
+    terms *= shares
+    return _quantize(terms)
+
+
 def score(catalog, targets, weights, rows=None):
     """Scores 0-100 of one runner for the given catalog rows (all when rows is None)."""
-    if rows is None:
-        values, preference = catalog.matrix, catalog.preference
-    else:
-        values, preference = catalog.matrix[rows], catalog.preference[rows]
-    terms = np.abs(values - targets)
-    terms *= normalized(weights)
-    distance = _quantize(terms).sum(axis=1)
+    shares = normalized(weights)
+    preference = catalog.preference if rows is None else catalog.preference[rows]
+    distance = np.zeros(len(preference))
+    for a, (levels, codes) in enumerate(zip(catalog.levels, catalog.level_codes)):
+        if shares[a] > 0:  # an unweighted attribute adds exact zeros
+            table = _level_terms(levels, targets[a], shares[a])
+            distance += table[codes if rows is None else codes[rows]]
     return (BASE + PREFERENCE_COEF * preference) - distance * DISTANCE_COEF
 
 
@@ -97,17 +104,15 @@ def score_block(catalog, targets, weights):
     """Scores (runners x shoes) of a block of runners against the whole catalog.
 
     The same arithmetic as score(), laid out as one matrix product: per attribute,
-    a runner's weighted distance to every rating level the catalog uses, times the
-    catalog's one-hot encoding of which level each shoe has.
+    each runner's weighted distance to every rating level, times the catalog's
+    one-hot encoding of which level each shoe has.
     """
     shares = normalized(weights)
-    encoded = catalog.encoded
-    level_terms = np.empty((len(targets), encoded.width))
-    for a, (start, levels) in enumerate(encoded.levels):
-        terms = np.abs(levels[None, :] - targets[:, a : a + 1])
-        terms *= shares[:, a : a + 1]
-        level_terms[:, start : start + len(levels)] = _quantize(terms)
-    distance = level_terms @ encoded.onehot_t
+    onehot_t = catalog.onehot_t
+    level_terms = np.empty((len(targets), onehot_t.shape[0]))
+    for a, (start, levels) in enumerate(zip(catalog.level_starts, catalog.levels)):
+        level_terms[:, start : start + len(levels)] = _level_terms(levels[None, :], targets[:, a : a + 1], shares[:, a : a + 1])
+    distance = level_terms @ onehot_t
     distance *= DISTANCE_COEF
     return np.subtract(BASE + PREFERENCE_COEF * catalog.preference, distance, out=distance)
 
