@@ -129,14 +129,16 @@ class KnowledgeBase:
     def load(cls, path=None):
         if path is None:
             text = resources.files(__package__).joinpath("knowledge/rules.toml").read_text("utf-8")
-            name = "knowledge/rules.toml"
-        else:
-            name = str(path)
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    text = fh.read()
-            except (OSError, UnicodeDecodeError) as exc:
-                raise RulesError([f"{name}: cannot read: {exc}"]) from None
+            return cls.from_text(text, "knowledge/rules.toml")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RulesError([f"{path}: cannot read: {exc}"]) from None
+        return cls.from_text(text, str(path))
+
+    @classmethod
+    def from_text(cls, text, name):
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
