@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""Benchmark batch scoring: BatchEngine's throughput, then `shoefit score` end to end.
+
+    python bench/bench_batch.py [--quick] [--shoes N] [--profiles N] [--jobs N] [--formats csv,parquet]
+
+1. In-process, on a seeded synthetic catalog (10k shoes by default): runner x shoe
+   scores per second of BatchEngine.score (top 10), for typical runners without and
+   with hard filters, against the single-request path (rules + scoring.rank, and the
+   whole Recommender.recommend) called once per runner in the same run.
+2. `python -m shoefit.cli score` on a seeded file of 1 million CSV runners against the
+   bundled catalog, per output format: wall time, peak memory of the whole process
+   tree, and where the time goes (the CLI's hidden --timings, plus a profile of the
+   engine's own stages).
+
+Prints figures, not pass/fail; a target not reached shows MISSED next to its figure.
+"""
+
+import argparse
+import cProfile
+import csv
+import os
+import platform
+import pstats
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
+
+from bench_recommend import BRANDS, profiles_for, synthetic_csv  # noqa: E402 (re-executes under .venv if needed)
+
+from shoefit.batch import BatchEngine  # noqa: E402
+from shoefit.batchio import CSV_COLUMNS, CsvRows, RowError  # noqa: E402
+from shoefit.catalog import Catalog  # noqa: E402
+from shoefit.recommender import Recommender  # noqa: E402
+from shoefit.rules import KnowledgeBase  # noqa: E402
+from shoefit.scoring import Filters, rank  # noqa: E402
+from shoefit.vocabulary import CONDITIONS, FIT_ISSUES, PAIN_CHARACTERS, PAIN_TIMINGS, SURFACES, SYMPTOMS  # noqa: E402
+from shoefit.vocabulary import TERRAINS, WIDTHS  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = 20251
+HEADER = ["id", *CSV_COLUMNS]
+FILTER_COLUMNS = ("width", "max_price", "terrain", "brands", "exclude_brands")
+SCORES_PER_S_TARGET = 100e6
+RATIO_TARGET = 20
+WALL_TARGET_S, MEMORY_TARGET_MB = 60, 1024
+TOP = 10
+
+# Shares of runners giving each answer: most answer the basics, fewer report pain
+# or training, a minority narrow the catalog with filters. Common answers are more
+# common (arch neutral, pronation unknown, at most a couple of issues).
+ARCH = (("flat", 15), ("neutral", 35), ("high", 15), ("unknown", 20), ("", 15))
+PRONATION = (("overpronation", 20), ("neutral", 30), ("underpronation", 10), ("unknown", 25), ("", 15))
+HOW_MANY_ISSUES, HOW_MANY_SYMPTOMS = (50, 35, 15), (60, 30, 10)
+BAD_ROWS = 0.001  # typos a real file has: an unknown value, a word for a number
+
+
+def pick(rng, weighted):
+    values, weights = zip(*weighted)
+    return rng.choices(values, weights)[0]
+
+
+def some(rng, values, weights):
+    return "|".join(rng.sample(list(values), rng.choices(range(len(weights)), weights)[0]))
+
+
+def runner_row(rng, n, brands):
+    """One CSV row of a realistic mix, in HEADER order."""
+    pain, training = rng.random() < 0.3, rng.random() < 0.6
+
+    def maybe(share, value):
+        return value() if rng.random() < share else ""
+
+    row = {
+        "id": f"r{n:07d}",
+        "arch_type": pick(rng, ARCH),
+        "pronation": pick(rng, PRONATION),
+        "fit_issues": some(rng, FIT_ISSUES, HOW_MANY_ISSUES),
+        "symptoms": some(rng, SYMPTOMS, HOW_MANY_SYMPTOMS),
+        "conditions": some(rng, CONDITIONS, (95, 5)),
+        "pain_days": maybe(0.9 * pain, lambda: str(rng.randint(0, 30))),
+        "pain_severity": maybe(0.8 * pain, lambda: str(rng.randint(0, 10))),
+        "pain_character": maybe(0.4 * pain, lambda: rng.choice(list(PAIN_CHARACTERS))),
+        "pain_timing": maybe(0.4 * pain, lambda: rng.choice(list(PAIN_TIMINGS))),
+        "pain_despite_rest": maybe(0.3 * pain, lambda: rng.choice(("true", "false"))),
+        "training_weekly_km": maybe(training, lambda: str(5 * rng.randint(1, 24))),
+        "training_weekly_increase_pct": maybe(0.5 * training, lambda: str(rng.choice((0, 5, 10, 15, 20, 30)))),
+        "training_surface": maybe(0.5 * training, lambda: rng.choice(list(SURFACES))),
+        "width": maybe(0.3, lambda: rng.choice(list(WIDTHS))),
+        "max_price": maybe(0.25, lambda: str(10 * rng.randint(10, 25))),
+        "terrain": maybe(0.3, lambda: rng.choice(list(TERRAINS))),
+        "brands": maybe(0.1, lambda: "|".join(rng.sample(brands, rng.randint(1, 3)))),
+        "exclude_brands": maybe(0.05, lambda: rng.choice(brands)),
+        "limit": "",
+    }
+    if rng.random() < BAD_ROWS:
+        row[rng.choice(("arch_type", "pain_days", "width"))] = rng.choice(("flatt", "a few", "XL"))
+    return [row[c] for c in HEADER]
+
+
+def write_runners(path, n, brands, seed=SEED):
+    rng = random.Random(seed)
+    with open(path, "w", newline="") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(HEADER)
+        out.writerows(runner_row(rng, i, brands) for i in range(n))
+
+
+def runner_profiles(n, brands, filters):
+    """n Profiles of the mix (typos left out), validated the way the batch CLI does."""
+    rng = random.Random(SEED)
+    reader = CsvRows(tuple(HEADER))
+    drop = [HEADER.index(c) for c in FILTER_COLUMNS]
+    profiles = []
+    while len(profiles) < n:
+        cells = runner_row(rng, len(profiles), brands)
+        if not filters:
+            for at in drop:
+                cells[at] = ""
+        try:
+            profiles.append(reader.read(len(profiles) + 2, cells)[1])
+        except RowError:
+            continue
+    return profiles
+
+
+# ------------------------------------------------------------------ 1. engine
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def single_loop(catalog, knowledge, profiles):
+    for p in profiles:
+        a = knowledge.assess(p)
+        rank(catalog, a.targets, a.weights, Filters.from_profile(p), TOP)
+
+
+def recommend_loop(catalog, knowledge, profiles):
+    single = Recommender(catalog, knowledge)
+    for p in profiles:
+        single.recommend(p)
+
+
+def bench_engine(shoes, n_batch, n_single):
+    catalog = Catalog.from_bytes(synthetic_csv(shoes).encode(), f"synthetic-{shoes}")
+    knowledge = KnowledgeBase.load()
+    typical = [p for _, p in profiles_for(catalog)]
+    runner_sets = {
+        "mix, no filters": runner_profiles(n_batch, BRANDS, filters=False),
+        "mix, filters": runner_profiles(n_batch, BRANDS, filters=True),
+        "5 typical x N": [typical[i % len(typical)] for i in range(n_batch)],
+    }
+    print(f"\n== 1. Engine: BatchEngine(top={TOP}).score vs one runner at a time, {shoes:,}-shoe synthetic catalog ==")
+    print(f"   {n_batch:,} runners per batch run, {n_single:,} per single run. 'mix': the seeded mix of section 2,")
+    print("   nearly all distinct, without or with its hard filters; '5 typical': bench_recommend's five profiles")
+    print("   in turn, which the engine's memo of rule answers serves after the first time. A fresh engine per run.")
+    print("   single = knowledge.assess + scoring.rank per runner; recommend = Recommender.recommend (+ explanations).")
+    head = f"{'runners':<16}{'batch/s':>10}{'scores/s':>11}{'single/s':>10}{'recommend/s':>13}{'ratio':>8}   targets"
+    print(head)
+    print("-" * (len(head) + 40))
+    BatchEngine(catalog, knowledge, top=TOP).score(typical)  # warm-up: builds the catalog's one-hot levels
+    for label, profiles in runner_sets.items():
+        batch_s = timed(BatchEngine(catalog, knowledge, top=TOP).score, profiles)
+        single_s = timed(single_loop, catalog, knowledge, profiles[:n_single])
+        recommend_s = timed(recommend_loop, catalog, knowledge, profiles[:n_single])
+        batch_rate, single_rate = len(profiles) / batch_s, n_single / single_s
+        scores, ratio = batch_rate * len(catalog), batch_rate / single_rate
+        verdict = (
+            f"scores/s >= {SCORES_PER_S_TARGET / 1e6:.0f}M: {met(scores >= SCORES_PER_S_TARGET)}; "
+            f"ratio >= {RATIO_TARGET}: {met(ratio >= RATIO_TARGET)}"
+        )
+        print(
+            f"{label:<16}{batch_rate:>10,.0f}{scores / 1e6:>10.0f}M{single_rate:>10,.0f}"
+            f"{n_single / recommend_s:>13,.0f}{ratio:>7.1f}x   {verdict}"
+        )
+    shares = engine_stages(catalog, knowledge, runner_sets["mix, filters"])
+    print("   BatchEngine.score's time by stage ('mix, filters', under cProfile, which inflates the Python-heavy")
+    print("   rules somewhat): " + ", ".join(f"{stage} {share:.0%}" for stage, share in shares.items()))
+
+
+def engine_stages(catalog, knowledge, profiles):
+    """Shares of BatchEngine.score's time by stage."""
+    engine = BatchEngine(catalog, knowledge, top=TOP)
+    profiler = cProfile.Profile()
+    profiler.runcall(engine.score, profiles)
+    stats = pstats.Stats(profiler).stats
+    total = sum(tottime for _, _, tottime, _, _ in stats.values())
+    cumulative = {name: cum for (_, _, name), (_, _, _, cum, _) in stats.items()}
+    stages = {
+        "rules (assess)": cumulative.get("assess", 0.0),
+        "matrix scores": cumulative.get("score_block", 0.0),
+        "filters": cumulative.get("_allowed", 0.0),
+        "top-k select": cumulative.get("top_k_block", 0.0),
+    }
+    stages["picks & rest"] = total - sum(stages.values())
+    return {stage: seconds / total for stage, seconds in stages.items()}
+
+
+def met(ok):
+    return "met" if ok else "MISSED"
+
+
+# ------------------------------------------------------------------ 2. end to end
+
+
+def tree_memory(root):
+    """(RSS, PSS) in MB summed over `root` and its descendants, from /proc."""
+    parents = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        children = [pid for pid, ppid in parents.items() if ppid in frontier and pid not in tree]
+        tree.update(children)
+        frontier = children
+    rss = pss = 0
+    for pid in tree:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        rss += int(re.search(r"^Rss:\s+(\d+)", rollup, re.M).group(1))
+        pss += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1))
+    return rss / 1024, pss / 1024
+
+
+def run_cli(args):
+    """(wall s, peak summed RSS MB, peak summed PSS MB, exit code, stderr) of one CLI run."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", "shoefit.cli", *args], cwd=REPO, stderr=err)
+        peak_rss = peak_pss = 0.0
+        while proc.poll() is None:
+            rss, pss = tree_memory(proc.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(0.1)
+        wall = time.perf_counter() - start
+        err.seek(0)
+        return wall, peak_rss, peak_pss, proc.returncode, err.read().decode()
+
+
+def bench_end_to_end(n, formats, jobs):
+    catalog = Catalog.load()
+    print(f"\n== 2. End to end: python -m shoefit.cli score, {n:,} CSV runners, bundled catalog, top {TOP} ==")
+    with tempfile.TemporaryDirectory(prefix="shoefit-batch-bench-") as tmp:
+        source = Path(tmp, "runners.csv")
+        made = timed(write_runners, source, n, catalog.brands)
+        print(
+            f"   input: {source.stat().st_size / 1e6:.0f} MB, seeded mix with {BAD_ROWS:.1%} typo rows "
+            f"(written in {made:.1f} s); jobs {jobs or 'default (' + str(os.cpu_count()) + ')'}"
+        )
+        print("   memory: peak of the sum over the CLI and its worker processes (RSS counts shared pages in each")
+        print("   process; PSS shares them out); largest process = ru_maxrss of the largest child")
+        head = (
+            f"{'output':<9}{'wall s':>8}{'runners/s':>11}{'rows':>12}{'MB out':>8}{'RSS MB':>8}{'PSS MB':>8}"
+            f"{'exit':>6}   targets"
+        )
+        print(head)
+        print("-" * (len(head) + 30))
+        for kind in formats:
+            out = Path(tmp, f"picks.{kind}")
+            args = [str(source), "-o", str(out), "--rejects", str(Path(tmp, "rejects.csv")), "--timings"]
+            wall, rss, pss, code, err = run_cli(["score", *args, *(["--jobs", str(jobs)] if jobs else [])])
+            summary = re.search(r"read ([\d,]+), scored ([\d,]+), rejected ([\d,]+).*?; ([\d,]+) rows", err)
+            if code not in (0, 1) or not summary:
+                print(f"{kind:<9} failed with exit code {code}:\n{err[-2000:]}")
+                continue
+            rows = summary.group(4)
+            verdict = (
+                f"< {WALL_TARGET_S} s: {met(wall < WALL_TARGET_S)}; "
+                f"< {MEMORY_TARGET_MB} MB: {met(rss < MEMORY_TARGET_MB)}"
+            )
+            print(
+                f"{kind:<9}{wall:>8.1f}{n / wall:>11,.0f}{rows:>12}{out.stat().st_size / 1e6:>8.0f}"
+                f"{rss:>8.0f}{pss:>8.0f}{code:>6}   {verdict}"
+            )
+            print(f"         {err.strip().splitlines()[-1]}")
+            print(f"         read {summary.group(1)}, scored {summary.group(2)}, rejected {summary.group(3)}")
+            out.unlink()
+        largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"   largest single process over these runs: {largest:.0f} MB (ru_maxrss)")
+    shares = engine_stages(catalog, KnowledgeBase.load(), runner_profiles(min(n, 50_000), catalog.brands, True))
+    print(f"   'score' by stage (BatchEngine.score on {min(n, 50_000):,} of these runners, under cProfile): ", end="")
+    print(", ".join(f"{stage} {share:.0%}" for stage, share in shares.items()))
+
+
+# ------------------------------------------------------------------ main
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shoes", type=int, help="synthetic catalog size for the engine figures (default 10000)")
+    parser.add_argument("--profiles", type=int, help="runners in the end-to-end file (default 1000000)")
+    parser.add_argument("--jobs", type=int, help="--jobs for the CLI (default: its own default)")
+    parser.add_argument("--formats", default="csv,parquet", help="output formats end to end (default csv,parquet)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test of a few seconds")
+    args = parser.parse_args(argv)
+    quick = {"shoes": 1000, "profiles": 20_000}
+    full = {"shoes": 10_000, "profiles": 1_000_000}
+    for key, value in (quick if args.quick else full).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    args.formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    print(
+        f"shoefit batch benchmark: python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}; "
+        f"{args.shoes:,} shoes, {args.profiles:,} runners{', quick' if args.quick else ''}"
+    )
+    start = time.perf_counter()
+    n_batch = 2_000 if args.quick else 20_000
+    n_single = 200 if args.quick else 1_000
+    bench_engine(args.shoes, n_batch, n_single)
+    bench_end_to_end(args.profiles, args.formats, args.jobs)
+    print(f"\ndone in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,212 @@
+"""Batch file plumbing: the CSV layout's fast validation is the API's, atomic files, output rows."""
+
+import re
+
+import marshmallow as ma
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shoefit import batchio
+from shoefit.batch import BatchEngine
+from shoefit.batchio import CSV_COLUMNS, CsvRows, JsonRows, RowError, atomic_file, picks_batch
+from shoefit.profile import Profile
+from shoefit.recommender import InvalidProfile
+from shoefit.schemas import PainSchema, ProfileSchema, TrainingSchema
+from shoefit.vocabulary import ENUMS
+
+DOCUMENTED_COLUMNS = [
+    "arch_type", "pronation", "fit_issues", "symptoms", "conditions", "pain_days", "pain_severity",
+    "pain_character", "pain_timing", "pain_despite_rest", "training_weekly_km", "training_weekly_increase_pct",
+    "training_surface", "width", "max_price", "terrain", "brands", "exclude_brands", "limit",
+]  # fmt: skip
+LISTS = {"fit_issues", "symptoms", "conditions", "brands", "exclude_brands"}
+INTEGERS = {"pain_days", "pain_severity", "limit"}
+BOOLEANS = {"pain_despite_rest"}
+
+
+def test_the_csv_layout_is_the_documented_one():
+    # A new request field becomes a column by itself; this makes sure it gets documented too.
+    assert list(CSV_COLUMNS) == DOCUMENTED_COLUMNS
+
+
+def test_no_schema_check_spans_fields():
+    # CsvRows judges each field on its own; a schema-level validator would break that.
+    hooks = {kind: names for kind, names in ProfileSchema._hooks.items() if names}  # a defaultdict: drop empties
+    assert hooks == {"post_load": [("fold_duplicates", False, {"pass_original": False})]}
+    assert not any(PainSchema._hooks.values()) and not any(TrainingSchema._hooks.values())
+
+
+# ------------------------------------------------------------------ fast path == API path
+
+
+def reference_body(row):
+    """The request body a CSV row stands for, written straight from the documented layout."""
+    body = {}
+    for column, text in row.items():
+        text = text.strip()
+        if column == "id" or not text:
+            continue
+        if column in LISTS:
+            value = [item.strip() for item in text.split("|")]
+        elif column in INTEGERS:
+            value = int(text) if re.fullmatch(r"[+-]?[0-9]+", text) else text
+        elif column in BOOLEANS:
+            value = {"true": True, "false": False}.get(text.lower(), text)
+        else:
+            value = text
+        group, _, key = column.partition("_")
+        if group in ("pain", "training"):
+            body.setdefault(group, {})[key] = value
+        else:
+            body[column] = value
+    return body
+
+
+def terms(name, *bad):
+    return st.sampled_from([*ENUMS[name], *bad])
+
+
+def numbers(*extra):
+    return st.one_of(
+        st.integers(-200, 12000).map(str),
+        st.floats(-200, 12000, allow_nan=False).map(lambda x: f"{x:.2f}"),
+        st.sampled_from(["abc", "nan", "inf", "1e3", " 7 ", "+5", "5.0", "1_000", *extra]),
+    )
+
+
+def items(values, bad):
+    one = st.sampled_from([*values, *bad])
+    return st.lists(one, max_size=5).map("|".join) | st.lists(one, max_size=3).map(" | ".join)
+
+
+BRANDS = ["Brooks", "brooks", "HOKA", "hoka ", "New Balance", "Nobrand", "x" * 61]
+CELLS = {
+    "id": st.sampled_from(["", "r1", " spaced "]),
+    "arch_type": terms("arch_type", "FLAT", " flat ", "flatt"),
+    "pronation": terms("pronation", "over"),
+    "fit_issues": items(ENUMS["fit_issues"], ["tight", ""]),
+    "symptoms": items(ENUMS["symptoms"], ["pain"]),
+    "conditions": items(ENUMS["conditions"], ["asthma"]),
+    "pain_days": numbers(),
+    "pain_severity": st.integers(-2, 12).map(str) | numbers(),
+    "pain_character": terms("pain.character", "stabbing"),
+    "pain_timing": terms("pain.timing", "always"),
+    "pain_despite_rest": st.sampled_from(["true", "false", "TRUE", "False", "yes", "1"]),
+    "training_weekly_km": numbers(),
+    "training_weekly_increase_pct": numbers(),
+    "training_surface": terms("training.surface", "sand"),
+    "width": terms("width", "xl"),
+    "max_price": numbers(),
+    "terrain": terms("terrain", "grass"),
+    "brands": items(BRANDS, []),
+    "exclude_brands": items(BRANDS, []),
+    "limit": st.integers(-1, 60).map(str) | numbers(),
+}
+
+
+@st.composite
+def csv_rows(draw):
+    """A header (any subset of the columns, any order) and a row; each cell maybe empty."""
+    header = draw(st.permutations(list(CELLS)).flatmap(lambda cols: st.integers(0, len(cols)).map(lambda n: cols[:n])))
+    return {column: draw(st.just("") | CELLS[column]) for column in header}
+
+
+def api_outcome(engine, body):
+    """What the API makes of a request body: a Profile, or the top-level fields it refuses."""
+    try:
+        profile = Profile.from_dict(ProfileSchema().load(body))
+        engine.check(profile)
+    except ma.ValidationError as exc:
+        return set(exc.messages)
+    except InvalidProfile as exc:
+        return {e["field"].split(".")[0] for e in exc.errors}
+    return profile
+
+
+def top_level(name):
+    """The request field a CSV column ("pain_days") or an API path ("pain.days", "brands.0") belongs to."""
+    name = name.split(".")[0]
+    return name.partition("_")[0] if name.startswith(("pain_", "training_")) else name
+
+
+def batch_outcome(engine, rows, line, cells):
+    try:
+        _, profile, _ = rows.read(line, cells)
+        engine.check(profile)
+    except RowError as exc:
+        return {top_level(name) for name, *_ in exc.problems}
+    except InvalidProfile as exc:
+        return {e["field"].split(".")[0] for e in exc.errors}
+    return profile
+
+
+@settings(max_examples=400, deadline=None)
+@given(rows=st.lists(csv_rows(), min_size=1, max_size=5))
+def test_csv_rows_are_judged_exactly_as_the_api_judges_requests(catalog, knowledge, rows):
+    engine = BatchEngine(catalog, knowledge)
+    for row in rows:
+        header = tuple(row)
+        reader = CsvRows(header)
+        cells = [row[c] for c in header]
+        wanted = api_outcome(engine, reference_body(row))
+        # Twice: the second time every field comes from the memo.
+        assert batch_outcome(engine, reader, 7, cells) == wanted
+        assert batch_outcome(engine, reader, 7, list(cells)) == wanted
+        via_json = orjson.dumps(reference_body(row))
+        assert batch_outcome(engine, JsonRows(), 7, via_json) == wanted
+
+
+def test_a_rejected_cell_is_named_by_column_value_and_reason():
+    reader = CsvRows(("id", "arch_type", "pain_days", "symptoms"))
+    with pytest.raises(RowError) as caught:
+        reader.read(3, ["r9", "flatt", "abc", "forefoot_pain|oops"])
+    assert caught.value.key == "r9"
+    problems = {column: (value, reason) for column, value, reason in caught.value.problems}
+    assert problems["arch_type"] == ("flatt", "must be one of: flat, neutral, high, unknown")
+    assert problems["pain_days"] == ("abc", "Not a valid integer.")
+    assert problems["symptoms"][0] == "oops"
+
+
+def test_a_row_without_id_is_named_by_its_line():
+    key, profile, limit = CsvRows(("arch_type",)).read(12, ["high"])
+    assert (key, profile.arch_type, limit) == ("12", "high", None)
+    key, _, limit = JsonRows().read(4, b'{"limit": 3}')
+    assert (key, limit) == ("4", 3)
+
+
+# ------------------------------------------------------------------ output rows and files
+
+
+def test_picks_batch_keeps_a_row_for_a_runner_without_picks(catalog, knowledge):
+    engine = BatchEngine(catalog, knowledge, top=3)
+    bodies = ({}, {"max_price": 1, "symptoms": ["night_pain"]})
+    profiles = [Profile.from_dict(ProfileSchema().load(body)) for body in bodies]
+    picks = engine.score(profiles)
+    batch = picks_batch(["a", "b"], picks, [2, 3]).to_pylist()
+    assert [(r["profile_id"], r["rank"], r["shoe_id"]) for r in batch] == [
+        ("a", 1, picks[0].ids[0]),
+        ("a", 2, picks[0].ids[1]),
+        ("b", None, None),
+    ]
+    assert batch[2]["score"] is None and batch[2]["warnings"] == "night_pain"
+
+
+def test_atomic_file_leaves_the_old_file_when_the_block_fails(tmp_path):
+    path = tmp_path / "out.csv"
+    path.write_text("old")
+    with pytest.raises(ValueError), atomic_file(path) as fh:
+        fh.write(b"half")
+        raise ValueError
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+    with atomic_file(path) as fh:
+        fh.write(b"new")
+    assert path.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_unknown_extensions_are_refused():
+    with pytest.raises(batchio.InputError, match="must end in .csv, .jsonl, .parquet"):
+        batchio.format_of("out.xlsx", batchio.OUTPUT_FORMATS, "output file")
