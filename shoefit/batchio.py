@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from marshmallow import fields as f
 
 from .batch import BatchEngine
+from .problems import item_errors
 from .profile import Profile
 from .recommender import InvalidProfile
 from .rules import KnowledgeBase
@@ -225,10 +226,10 @@ def _request_body(name, columns, texts):
 
 def _cell_problems(body, texts, messages):
     problems = []
-    for path, reason in _flatten(messages):
-        column = CsvRows.field_name(".".join(map(str, path)))
+    for error in item_errors(messages, body):
+        column = CsvRows.field_name(error["field"])
         # A bad list item is named by itself; anything else by the cell as written.
-        problems.append((column, _text(_lookup(body, path), texts.get(column, "")), reason))
+        problems.append((column, _text(error.get("value"), texts.get(column, "")), error["message"]))
     return problems
 
 
@@ -249,33 +250,13 @@ class JsonRows:
         try:
             data = SCHEMA.load(body)
         except ma.ValidationError as exc:
-            errors = _flatten(exc.messages)
-            problems = [(".".join(map(str, path)), _text(_lookup(body, path)), reason) for path, reason in errors]
+            problems = [(e["field"], _text(e.get("value")), e["message"]) for e in item_errors(exc.messages, body)]
             raise RowError(problems, key) from None
         return key, Profile.from_dict(data), data["limit"] if "limit" in body else None
 
     @staticmethod
     def field_name(path):
         return path
-
-
-def _flatten(messages, path=()):
-    """marshmallow's nested error messages as (path, message) pairs."""
-    if isinstance(messages, dict):
-        for key, sub in messages.items():
-            yield from _flatten(sub, path if key == "_schema" else (*path, key))
-    else:
-        for message in messages:
-            yield path, str(message)
-
-
-def _lookup(body, path):
-    for key in path:
-        try:
-            body = body[key]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return body
 
 
 def _text(value, fallback=None):
