@@ -172,16 +172,21 @@ class MatchSchema(ma.Schema):
     weight = f.Float(required=True)
 
 
-class PickSchema(ma.Schema):
+class BatchPickSchema(ma.Schema):
     rank = f.Integer(required=True)
     id = f.String(required=True)
     brand = f.String(required=True)
     model = f.String(required=True)
+    score = f.Float(required=True, metadata={"description": "0-100."})
+
+
+class PickSchema(BatchPickSchema):
+    """A batch pick plus what a single answer explains."""
+
     category = f.String(required=True)
     terrain = f.String(required=True)
     price = f.Float(required=True)
     widths = f.List(f.String(), required=True)
-    score = f.Float(required=True, metadata={"description": "0-100."})
     breakdown = f.Dict(keys=f.String(validate=one_of(ATTRIBUTES)), values=f.Nested(MatchSchema), required=True)
     why = f.List(f.String(), required=True)
 
@@ -284,14 +289,6 @@ class BatchRequestSchema(StrictSchema):
         validate=v.Length(min=1),
         metadata={"description": "Runner profiles, each exactly as the body of POST /v1/recommendations."},
     )
-
-
-class BatchPickSchema(ma.Schema):
-    rank = f.Integer(required=True)
-    id = f.String(required=True)
-    brand = f.String(required=True)
-    model = f.String(required=True)
-    score = f.Float(required=True)
 
 
 class BatchItemSchema(ma.Schema):
