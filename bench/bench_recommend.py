@@ -502,14 +502,14 @@ def wrk_run(port, path, seconds, lua_path=None):
     }
 
 
-def _py_client(port, method, path, bodies, start, seconds, result_queue):
+def _py_client(port, method, path, bodies, offset, seconds, result_queue):
     headers = {"Content-Type": "application/json"} if bodies else {}
     ok = bad = errors = 0
     latencies = []
     conn = http.client.HTTPConnection(HOST, port, timeout=10)
     start = time.perf_counter()
     deadline = start + seconds
-    sent = start
+    sent = offset
     while time.perf_counter() < deadline:
         body = bodies[sent % len(bodies)] if bodies else None
         sent += 1

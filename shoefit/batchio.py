@@ -3,8 +3,9 @@
 Profiles are read a chunk at a time; each chunk is validated exactly as the API
 validates a request, scored with BatchEngine, encoded, written, and dropped, so
 memory stays bounded whatever the input size. With more than one chunk and more
-than one job, chunks are scored in worker processes and written back in input
-order. Output files appear under their final name only complete.
+than one job, chunks are scored in worker processes, or on a Dask cluster when
+asked, and written back in input order. Output files appear under their final
+name only complete.
 """
 
 import collections
@@ -35,11 +36,12 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from marshmallow import fields as f
 
-from .batch import BatchEngine
+from .batch import BatchEngine, paused_gc
+from .catalog import Catalog, CatalogError, Problem, bundled_catalog_path
 from .problems import item_errors
 from .profile import Profile
 from .recommender import InvalidProfile
-from .rules import KnowledgeBase
+from .rules import KnowledgeBase, RulesError
 from .schemas import ProfileSchema
 from .vocabulary import ARCH_TYPES, FIT_ISSUES, PRONATIONS
 
@@ -65,7 +67,7 @@ SCHEMA = ProfileSchema()
 
 
 class InputError(Exception):
-    """A problem with a whole input file: nothing is written (exit code 2)."""
+    """A problem with a whole input file, or with where to score it: nothing is written (exit code 2)."""
 
 
 class RowError(Exception):
@@ -353,14 +355,61 @@ def chunks_of(source, size, clock):
 
 
 @dataclass(frozen=True)
+class Sources:
+    """The catalog's bytes and the rules' text, read once where a run starts.
+
+    Workers, in processes or on a Dask cluster, build their Catalog and
+    KnowledgeBase from these rather than from paths: a remote worker cannot see
+    the caller's files, and every worker gets exactly what the caller validated.
+    """
+
+    catalog: bytes = field(repr=False)
+    catalog_name: str
+    rules: str | None = field(default=None, repr=False)  # None: the bundled rules, as every shoefit of this version
+    rules_name: str | None = None
+
+    @classmethod
+    def read(cls, catalog=None, rules_path=None):
+        """`catalog`: CSV bytes, a path, or None for the bundled one; `rules_path`: None for the bundled rules."""
+        if isinstance(catalog, (bytes, bytearray, memoryview)):
+            data, name = bytes(catalog), "<bytes>"
+        else:
+            path = bundled_catalog_path() if catalog is None else catalog
+            data, name = _catalog_bytes(path), str(path)
+        if rules_path is None:
+            return cls(data, name)
+        return cls(data, name, _rules_text(rules_path), str(rules_path))
+
+    def load(self):
+        """(Catalog, KnowledgeBase); CatalogError or RulesError listing every problem."""
+        catalog = Catalog.from_bytes(self.catalog, self.catalog_name)
+        if self.rules is None:
+            return catalog, KnowledgeBase.load()
+        return catalog, KnowledgeBase.from_text(self.rules, self.rules_name)
+
+
+def _catalog_bytes(path):
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        # The errors Catalog.load and KnowledgeBase.load give, so callers handle the same exceptions.
+        raise CatalogError([Problem(str(path), 0, None, None, f"cannot read: {exc.strerror}")]) from None
+
+
+def _rules_text(path):
+    try:
+        return Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError([f"{path}: cannot read: {exc}"]) from None
+
+
+@dataclass(frozen=True)
 class Job:
-    """What scoring a chunk needs, picklable for worker processes."""
+    """How to read, score and write a chunk of one file, picklable for workers."""
 
     input_format: str
     header: tuple | None
     output_format: str
-    catalog: object
-    rules_path: str | None
     top: int
 
 
@@ -391,28 +440,16 @@ class Stopwatch:
             self.seconds[stage] += time.perf_counter() - start
 
 
-@contextlib.contextmanager
-def manual_gc():
-    """No automatic cycle collection: each process runs collect_young() once per chunk instead.
-
-    A run allocates millions of small objects (cells, profiles, picks), and every
-    700 of them start a collection, which walks the long-lived memos and caches
-    again and again: a third of the run time. Reference counting frees nearly
-    everything anyway.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def collect_young():
-    """Free the cycles made since the last call; see manual_gc.
+    """Free the cycles made since the last call.
 
-    There are a few per chunk: a marshmallow error holds its traceback, and so
+    A file run keeps automatic collection off from start to end (batch.paused_gc):
+    a run allocates millions of small objects (cells, profiles, picks), and every
+    700 of them would start a collection walking the long-lived memos and caches
+    again and again, a third of the run time. Reference counting frees nearly
+    everything anyway; each process calls this once per chunk for the rest.
+
+    Cycles are few, some per chunk: a marshmallow error holds its traceback, and so
     every frame down to the chunk's, picks and all. Called between chunks, when
     the last one's data is freed already: only objects made since then that are
     still alive (new memo entries, the next chunk's cells) are walked, once.
@@ -421,9 +458,9 @@ def collect_young():
 
 
 class ChunkScorer:
-    def __init__(self, job, knowledge):
+    def __init__(self, job, catalog, knowledge):
         self.rows = CsvRows(job.header) if job.input_format == "csv" else JsonRows()
-        self.engine = BatchEngine(job.catalog, knowledge, top=job.top)
+        self.engine = BatchEngine(catalog, knowledge, top=job.top)
         self.top = job.top
         self.encode = ENCODERS[job.output_format]
 
@@ -608,25 +645,33 @@ class Summary:
         self.seconds.update(result.seconds)
 
 
-def score_file(source_path, output_path, *, catalog, knowledge, rules_path=None, rejects_path=None, top=10,
-               chunk=8192, jobs=1, progress=None):  # fmt: skip
+def score_file(source_path, output_path, *, sources, catalog, knowledge, rejects_path=None, top=10, chunk=8192,
+               jobs=1, engine="local", scheduler=None, progress=None):  # fmt: skip
     """Score every profile of a CSV or JSON Lines file into `output_path`; a Summary.
 
-    InputError for a problem with a whole file (nothing is written then);
-    `progress(bytes_read)` is called after each chunk.
+    `catalog` and `knowledge` are what `sources` load to: chunks scored in this
+    process use them, worker processes and Dask workers build theirs from
+    `sources`. `engine` "local" scores here or in `jobs` processes; "dask" on the
+    Dask cluster at `scheduler`, or on a local one started for the run.
+    InputError for a problem with a whole file or with the engine (nothing is
+    written then); `progress(bytes_read)` is called after each chunk.
     """
     output_kind = format_of(output_path, OUTPUT_FORMATS, "output file")
     _check_distinct(source_path, output_path, rejects_path)
+    if engine == "dask":
+        scored = functools.partial(_scored_on_dask, _dask(), sources, scheduler)
+    else:
+        scored = functools.partial(_scored_here, catalog, knowledge, sources, jobs)
     rejects = RejectSink(rejects_path)
     summary = Summary()
     clock = Stopwatch()
-    with manual_gc(), open_source(source_path) as source:
-        job = Job(source.format, source.header, output_kind, catalog, rules_path, top)
+    with paused_gc(), open_source(source_path) as source:
+        job = Job(source.format, source.header, output_kind, top)
         with (
             atomic_file(output_path) as fh,
             writer(output_kind, fh, PICKS_SCHEMA) as write,
             rejects.open() as reject,
-            _scored(job, knowledge, chunks_of(source, chunk, clock), jobs) as results,
+            scored(job, chunks_of(source, chunk, clock)) as results,
         ):
             for result in results:
                 with clock("write"):
@@ -648,46 +693,70 @@ def _check_distinct(*paths):
         raise InputError("the profiles, the output and the rejects must be three different files")
 
 
+def in_order(submit, items, window, cancel=None):
+    """The results of submit(item) for each item, in input order, with at most `window` futures pending.
+
+    Reading never runs far ahead of writing. `cancel(futures)` gets the ones still
+    pending when the results are not all taken: after an error, or when abandoned.
+    """
+    pending = collections.deque()
+    try:
+        for item in items:
+            pending.append(submit(item))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        if pending and cancel:
+            cancel(list(pending))
+
+
 @contextlib.contextmanager
-def _scored(job, knowledge, chunks, jobs):
-    """ChunkResults in input order: here, or in `jobs` worker processes when there is more than one chunk."""
+def _scored_here(catalog, knowledge, sources, jobs, job, chunks):
+    """ChunkResults in input order: in this process, or in `jobs` worker processes when there is more than one chunk."""
     head = list(itertools.islice(chunks, 2))
     chunks = itertools.chain(head, chunks)
     if jobs == 1 or len(head) < 2:
-        yield map(ChunkScorer(job, knowledge), chunks)
+        yield map(ChunkScorer(job, catalog, knowledge), chunks)
         return
     context = multiprocessing.get_context("spawn")  # no fork: the parent may hold threads (pyarrow, tqdm)
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(job,))
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(job, sources))
     try:
-        yield _in_order(pool, chunks, window=2 * jobs)
+        yield in_order(functools.partial(pool.submit, _score_in_worker), chunks, window=2 * jobs)
     finally:
         pool.shutdown(cancel_futures=True)
-
-
-def _in_order(pool, chunks, window):
-    # At most `window` chunks in flight: reading never runs far ahead of writing.
-    pending = collections.deque()
-    for chunk in chunks:
-        pending.append(pool.submit(_score_in_worker, chunk))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
 
 
 _worker_scorer = None
 
 
-def _start_worker(job):
+def _start_worker(job, sources):
     global _worker_scorer
     # Ctrl-C reaches the whole process group; the parent decides and stops the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    gc.disable()  # as manual_gc() in the parent, for the worker's whole life; ChunkScorer collects
-    _worker_scorer = ChunkScorer(job, KnowledgeBase.load(job.rules_path))
+    gc.disable()  # as paused_gc() in the parent, for the worker's whole life; ChunkScorer collects
+    _worker_scorer = ChunkScorer(job, *sources.load())
 
 
 def _score_in_worker(chunk):
     return _worker_scorer(chunk)
+
+
+def _dask():
+    """shoefit.distributed, imported only for the Dask engine: the local one never loads dask."""
+    try:
+        from . import distributed
+    except ImportError as exc:
+        raise InputError(str(exc)) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def _scored_on_dask(distributed, sources, scheduler, job, chunks):
+    """ChunkResults in input order, each chunk scored on a Dask worker by the ChunkScorer it built once."""
+    with distributed.Workers(sources, functools.partial(ChunkScorer, job), scheduler) as workers:
+        yield workers.map(ChunkScorer.__call__, chunks)
 
 
 # ------------------------------------------------------------------ grid

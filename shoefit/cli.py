@@ -10,7 +10,7 @@ import time
 
 from . import config
 from .catalog import Catalog, CatalogError
-from .rules import KnowledgeBase, RulesError
+from .rules import RulesError
 from .vocabulary import LIMIT_MAX, LIMIT_MIN
 
 EXIT_OK, EXIT_REJECTS, EXIT_USAGE = 0, 1, 2
@@ -69,15 +69,15 @@ def batch_command(run):
             return _fail(f"{exc.name} is needed for batch files: pip install 'shoefit[parquet]'")
         try:
             settings = config.load()
-            catalog = Catalog.load(args.catalog or settings["CATALOG"])
-            knowledge = KnowledgeBase.load(settings["RULES"])
+            sources = batchio.Sources.read(args.catalog or settings["CATALOG"], settings["RULES"])
+            catalog, knowledge = sources.load()
         except (CatalogError, RulesError) as exc:
             return _fail(*exc.problems, f"{len(exc.problems)} problem(s); nothing was scored")
         except config.ConfigError as exc:
             return _fail(str(exc))
         try:
             with sigterm_raises():
-                return run(args, batchio, catalog, knowledge, settings["RULES"])
+                return run(args, batchio, sources, catalog, knowledge)
         except batchio.InputError as exc:
             return _fail(str(exc))
         except (KeyboardInterrupt, Terminated) as exc:
@@ -97,7 +97,7 @@ def _fail(*lines):
 TIMED_STAGES = ("read", "validate", "score", "format", "write", "collect")
 
 
-def score(args, batchio, catalog, knowledge, rules_path):
+def score(args, batchio, sources, catalog, knowledge):
     from tqdm import tqdm
 
     start = time.perf_counter()
@@ -106,19 +106,21 @@ def score(args, batchio, catalog, knowledge, rules_path):
         summary = batchio.score_file(
             args.profiles,
             args.output,
+            sources=sources,
             catalog=catalog,
             knowledge=knowledge,
-            rules_path=rules_path,
             rejects_path=args.rejects,
             top=args.top,
             chunk=args.chunk,
             jobs=args.jobs,
+            engine=args.engine,
+            scheduler=args.scheduler,
             progress=lambda done: bar.update(done - bar.n),
         )
     seconds = time.perf_counter() - start
     for reject in summary.listed:
         print(f"{args.profiles}: {reject}", file=sys.stderr)
-    if summary.problems > len(summary.listed):
+    if args.rejects is None and summary.problems > len(summary.listed):
         unlisted = summary.problems - len(summary.listed)
         print(f"{args.profiles}: ... and {unlisted:,} more; --rejects FILE keeps them all", file=sys.stderr)
     if not args.quiet:
@@ -134,7 +136,7 @@ def score(args, batchio, catalog, knowledge, rules_path):
     return EXIT_REJECTS if summary.rejected else EXIT_OK
 
 
-def grid(args, batchio, catalog, knowledge, rules_path):
+def grid(args, batchio, sources, catalog, knowledge):
     batch = batchio.grid_batch(catalog, knowledge, args.top)
     batchio.write_batch(batch, args.output)
     runners = len(batchio.grid_runners())
@@ -169,18 +171,21 @@ def _bounded(low, high):
     return parse
 
 
-def _add_batch_commands(commands):
-    catalog_help = "catalog CSV (default: $SHOEFIT_CATALOG, else the bundled one, as the service)"
+CATALOG_HELP = "catalog CSV (default: $SHOEFIT_CATALOG, else the bundled one, as the service)"
+
+
+def _add_score_command(commands):
     run = commands.add_parser(
         "score",
         help="score a file of runner profiles (CSV or JSON Lines) into CSV, JSON Lines or Parquet",
         description="Score every runner of PROFILES (.csv, .jsonl or .ndjson) against the catalog and write one "
-        "row per runner and pick to OUTPUT (.csv, .jsonl or .parquet). Exit codes: 0 all rows scored, 1 some "
-        "rows rejected (the others are written), 2 a problem with a whole file (nothing written).",
+        "row per runner and pick to OUTPUT (.csv, .jsonl or .parquet), here or on a Dask cluster (--engine dask). "
+        "Exit codes: 0 all rows scored, 1 some rows rejected (the others are written), 2 a problem with a whole "
+        "file, the command line or the Dask cluster (nothing written).",
     )
     run.add_argument("profiles", help="runner profiles: .csv, .jsonl or .ndjson")
     run.add_argument("-o", "--output", required=True, help="picks file: .csv, .jsonl or .parquet")
-    run.add_argument("--catalog", help=catalog_help)
+    run.add_argument("--catalog", help=CATALOG_HELP)
     run.add_argument("--top", type=_bounded(LIMIT_MIN, LIMIT_MAX), default=10, help="picks per runner (default 10)")
     run.add_argument("--rejects", help="write rejected rows here (.csv, or .jsonl) instead of listing them on stderr")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
@@ -189,10 +194,28 @@ def _add_batch_commands(commands):
         "--jobs",
         type=_bounded(1, 256),
         default=default_jobs(),
-        help=f"scoring processes (default: the CPUs this process may use, at most {MAX_DEFAULT_JOBS})",
+        help="scoring processes, with --engine local only (default: the CPUs this process may use, at most "
+        f"{MAX_DEFAULT_JOBS})",
+    )
+    run.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="where to score: 'local' (default) in this machine's processes, 'dask' on the workers of a Dask cluster "
+        "(pip install 'shoefit[dask]'), each holding the catalog once",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --engine dask: the Dask scheduler, e.g. tcp://host:8786 (default: start a local Dask cluster for "
+        "the run). Workers need the same shoefit version; the catalog and rules are sent to them",
     )
     run.add_argument("--timings", action="store_true", help=argparse.SUPPRESS)
     run.set_defaults(run=batch_command(score))
+    return run
+
+
+def _add_grid_command(commands):
     table = commands.add_parser(
         "grid",
         help="rank every catalog shoe for every runner type: a shoe x runner-type table",
@@ -200,7 +223,7 @@ def _add_batch_commands(commands):
         "against the whole catalog: one row per runner type and shoe, with its score and rank.",
     )
     table.add_argument("-o", "--output", required=True, help="table file: .csv, .jsonl or .parquet")
-    table.add_argument("--catalog", help=catalog_help)
+    table.add_argument("--catalog", help=CATALOG_HELP)
     table.add_argument("--top", type=_bounded(1, 1 << 31), help="keep only the K best shoes per runner type")
     table.set_defaults(run=batch_command(grid))
 
@@ -214,8 +237,11 @@ def main(argv=None):
     spec = commands.add_parser("openapi", help="print the OpenAPI document")
     spec.add_argument("--catalog", help="catalog CSV (default: the bundled one)")
     spec.set_defaults(run=openapi)
-    _add_batch_commands(commands)
+    score_parser = _add_score_command(commands)
+    _add_grid_command(commands)
     args = parser.parse_args(argv)
+    if args.command == "score" and args.scheduler is not None and args.engine != "dask":
+        score_parser.error("--scheduler ADDRESS needs --engine dask")
     return args.run(args)
 
 

@@ -45,7 +45,9 @@ class Profile:
     facts: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        facts = {
+        # Every fact is present, None when not given: rules read them by name, many runners at once.
+        facts = dict.fromkeys(FACT_FIELDS)
+        facts |= {
             "arch_type": self.arch_type,
             "pronation": self.pronation,
             "terrain": self.terrain,

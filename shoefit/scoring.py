@@ -111,7 +111,9 @@ def score_block(catalog, targets, weights):
     onehot_t = catalog.onehot_t
     level_terms = np.empty((len(targets), onehot_t.shape[0]))
     for a, (start, levels) in enumerate(zip(catalog.level_starts, catalog.levels)):
-        level_terms[:, start : start + len(levels)] = _level_terms(levels[None, :], targets[:, a : a + 1], shares[:, a : a + 1])
+        level_terms[:, start : start + len(levels)] = _level_terms(
+            levels[None, :], targets[:, a : a + 1], shares[:, a : a + 1]
+        )
     distance = level_terms @ onehot_t
     distance *= DISTANCE_COEF
     return np.subtract(BASE + PREFERENCE_COEF * catalog.preference, distance, out=distance)

@@ -5,9 +5,12 @@ import io
 import os
 from pathlib import Path
 
+from hypothesis import strategies as st
+
 from shoefit.catalog import REQUIRED_COLUMNS
 from shoefit.profile import Profile
 from shoefit.schemas import ProfileSchema
+from shoefit.vocabulary import ENUMS
 
 ROOT = Path(__file__).resolve().parent.parent
 # CI and developers have the seed texts beside the repo; SHOEFIT_SEEDS_DIR points elsewhere.
@@ -51,3 +54,39 @@ def catalog_csv(rows, columns=None):
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+def runner_bodies(max_price=st.sampled_from([0, 130, 200])):
+    """Request bodies using every profile field a rule may test."""
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "arch_type": st.sampled_from(list(ENUMS["arch_type"])),
+            "pronation": st.sampled_from(list(ENUMS["pronation"])),
+            "fit_issues": st.lists(st.sampled_from(list(ENUMS["fit_issues"])), max_size=4),
+            "symptoms": st.lists(st.sampled_from(list(ENUMS["symptoms"])), max_size=5),
+            "conditions": st.lists(st.sampled_from(list(ENUMS["conditions"])), max_size=2),
+            "pain": st.fixed_dictionaries(
+                {},
+                optional={
+                    "days": st.integers(0, 40),
+                    "severity": st.integers(0, 10),
+                    "character": st.sampled_from(list(ENUMS["pain.character"])),
+                    "timing": st.sampled_from(list(ENUMS["pain.timing"])),
+                    "despite_rest": st.booleans(),
+                },
+            ),
+            "training": st.fixed_dictionaries(
+                {},
+                optional={
+                    "weekly_km": st.floats(0, 200),
+                    "weekly_increase_pct": st.floats(0, 50),
+                    "surface": st.sampled_from(list(ENUMS["training.surface"])),
+                },
+            ),
+            "terrain": st.sampled_from(list(ENUMS["terrain"])),
+            "width": st.sampled_from(list(ENUMS["width"])),
+            "max_price": max_price,
+            "limit": st.integers(1, 50),
+        },
+    )

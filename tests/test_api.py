@@ -4,10 +4,11 @@ import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from shoefit import create_app
 from shoefit.vocabulary import ENUMS, LEVEL_ORDER
+
+from helpers import runner_bodies
 
 PROBLEM = "application/problem+json"
 
@@ -232,40 +233,8 @@ def test_an_internal_error_is_a_500_problem_without_a_traceback(monkeypatch):
 
 # --- no ranking without its warnings ---------------------------------------------------
 
-profiles = st.fixed_dictionaries(
-    {},
-    optional={
-        "arch_type": st.sampled_from(list(ENUMS["arch_type"])),
-        "pronation": st.sampled_from(list(ENUMS["pronation"])),
-        "fit_issues": st.lists(st.sampled_from(list(ENUMS["fit_issues"])), max_size=4),
-        "symptoms": st.lists(st.sampled_from(list(ENUMS["symptoms"])), max_size=5),
-        "conditions": st.lists(st.sampled_from(list(ENUMS["conditions"])), max_size=2),
-        "pain": st.fixed_dictionaries(
-            {},
-            optional={
-                "days": st.integers(0, 40),
-                "severity": st.integers(0, 10),
-                "character": st.sampled_from(list(ENUMS["pain.character"])),
-                "timing": st.sampled_from(list(ENUMS["pain.timing"])),
-                "despite_rest": st.booleans(),
-            },
-        ),
-        "training": st.fixed_dictionaries(
-            {},
-            optional={
-                "weekly_increase_pct": st.floats(0, 50),
-                "surface": st.sampled_from(list(ENUMS["training.surface"])),
-            },
-        ),
-        "width": st.sampled_from(list(ENUMS["width"])),
-        "max_price": st.sampled_from([0, 130, 200]),
-        "limit": st.integers(1, 50),
-    },
-)
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=profiles)
+@given(raw=runner_bodies())
 def test_no_ranking_ever_comes_without_its_warnings(client, knowledge, raw):
     from helpers import profile
 

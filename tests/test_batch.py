@@ -1,17 +1,19 @@
 """The batch engine: identical to the single-request scorer, runner for runner."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shoefit import batch
 from shoefit.batch import BatchEngine
 from shoefit.catalog import Catalog
 from shoefit.recommender import InvalidProfile, Recommender
 from shoefit.scoring import top_k, top_k_block
-from shoefit.vocabulary import ENUMS
 
-from helpers import catalog_csv, profile, shoe_row
+from helpers import catalog_csv, profile, runner_bodies, shoe_row
 
 RATINGS = ["1", "2.5", "3", "3.5", "4.2", "5"]
 
@@ -42,26 +44,40 @@ def catalogs(draw):
     return Catalog.from_bytes(catalog_csv(rows).encode(), "generated.csv")
 
 
-profiles = st.fixed_dictionaries(
-    {},
-    optional={
-        "arch_type": st.sampled_from(list(ENUMS["arch_type"])),
-        "pronation": st.sampled_from(list(ENUMS["pronation"])),
-        "fit_issues": st.lists(st.sampled_from(list(ENUMS["fit_issues"])), max_size=3),
-        "symptoms": st.lists(st.sampled_from(list(ENUMS["symptoms"])), max_size=3),
-        "pain": st.fixed_dictionaries({}, optional={"days": st.integers(0, 20)}),
-        "width": st.sampled_from(list(ENUMS["width"])),
-        "terrain": st.sampled_from(["road", "trail"]),
-        "max_price": st.sampled_from([90, 150, 500]),
-        "brands": st.sampled_from([["Alpha"], ["beta", "Gamma"]]),
-        "exclude_brands": st.sampled_from([["Alpha"]]),
-    },
+def _runner(body, brands):
+    body = {**body, **brands}
+    body.pop("limit", None)  # the test asks for `top`
+    return body
+
+
+profiles = st.builds(
+    _runner,
+    runner_bodies(max_price=st.sampled_from([90, 150, 500])),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "brands": st.sampled_from([["Alpha"], ["beta", "Gamma"]]),
+            "exclude_brands": st.sampled_from([["Alpha"]]),
+        },
+    ),
 )
 
 
 @settings(max_examples=60, deadline=None)
-@given(catalog=catalogs(), raws=st.lists(profiles, min_size=1, max_size=30), top=st.integers(1, 12))
-def test_batch_equals_the_single_request_scorer(knowledge, catalog, raws, top):
+@given(
+    catalog=catalogs(),
+    raws=st.lists(profiles, min_size=1, max_size=30),
+    top=st.integers(1, 12),
+    block=st.sampled_from([3, 16384]),
+    step_cells=st.sampled_from([1, 40, 4_000_000]),
+)
+def test_batch_equals_the_single_request_scorer(knowledge, catalog, raws, top, block, step_cells):
+    # Small blocks and steps split runners who share a requirement or filters.
+    with mock.patch.object(batch, "BLOCK_RUNNERS", block), mock.patch.object(batch, "STEP_CELLS", step_cells):
+        check_batch_equals_single(knowledge, catalog, raws, top)
+
+
+def check_batch_equals_single(knowledge, catalog, raws, top):
     engine = BatchEngine(catalog, knowledge, top=top)
     single = Recommender(catalog, knowledge)
     wanted = []

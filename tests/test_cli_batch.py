@@ -13,6 +13,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
+import shoefit
 from shoefit.batch import BatchEngine
 from shoefit.cli import main
 from shoefit.recommender import Recommender
@@ -155,7 +156,9 @@ def test_bad_rows_are_rejected_with_line_and_reason_and_the_rest_is_scored(tmp_p
     ]
     assert got[4][0] == 9 and got[4][4].startswith("malformed CSV")
     assert len(got) == 5
-    assert "shoefit score:" not in capsys.readouterr().err  # --quiet: no summary
+    err = capsys.readouterr().err
+    assert "shoefit score:" not in err  # --quiet: no summary
+    assert "more; --rejects FILE keeps them all" not in err  # they are all in the rejects file
 
 
 def test_malformed_json_lines_are_rejected_as_jsonl_rejects(tmp_path, catalog, knowledge):
@@ -217,6 +220,23 @@ def test_file_problems_exit_2_and_write_nothing(tmp_path, monkeypatch, capsys, a
     write_csv(tmp_path / "runners.csv", RUNNERS)
     assert main(["score", *args]) == 2
     assert message in capsys.readouterr().err
+    assert listing(tmp_path) == ["runners.csv"]
+
+
+def test_a_scheduler_without_the_dask_engine_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["score", "runners.csv", "-o", "out.csv", "--scheduler", "tcp://127.0.0.1:8786"])
+    assert stop.value.code == 2
+    assert "shoefit score: error: --scheduler ADDRESS needs --engine dask" in capsys.readouterr().err
+
+
+def test_the_dask_engine_without_dask_says_what_to_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    monkeypatch.delitem(sys.modules, "shoefit.distributed", raising=False)
+    monkeypatch.delattr(shoefit, "distributed", raising=False)  # or `from . import distributed` finds it there
+    source = write_csv(tmp_path / "runners.csv", RUNNERS)
+    assert main(["score", source, "-o", str(tmp_path / "picks.csv"), "--engine", "dask"]) == 2
+    assert "pip install 'shoefit[dask]'" in capsys.readouterr().err
     assert listing(tmp_path) == ["runners.csv"]
 
 
@@ -343,6 +363,7 @@ def test_the_batch_benchmark_runs_and_prints_its_figures():
         timeout=180,
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    assert len(re.findall(r"^(?:mix, no filters|mix, filters|5 typical x N) .+x   scores/s", run.stdout, re.M)) == 3
+    # Three kinds of runners, on the bundled and on the synthetic catalog.
+    assert len(re.findall(r"^(?:mix, no filters|mix, filters|5 typical x N) .+x   .*ratio >= 20", run.stdout, re.M)) == 6
     assert re.search(r"^csv\s+[\d.]+\s+[\d,]+\s+[\d,]+ .+ [01]   < 60 s", run.stdout, re.M)
     assert "timings (s, summed over the processes): read" in run.stdout

@@ -1,23 +1,31 @@
 """The Dask engine: the local engine's output, chunk for chunk, on a real cluster."""
 
+import functools
 import importlib
 import random
+import re
 import subprocess
 import sys
+import time
+from types import SimpleNamespace
 
 import pytest
 
 pytest.importorskip("distributed", reason="the Dask engine needs dask[distributed]: pip install 'shoefit[dask]'")
 
-from distributed import LocalCluster  # noqa: E402
+from distributed import Client, LocalCluster  # noqa: E402
 
+import shoefit.distributed  # noqa: E402
+from shoefit import batchio  # noqa: E402
 from shoefit.batch import BatchEngine  # noqa: E402
 from shoefit.catalog import RATING_COLUMNS, Catalog, bundled_catalog_path  # noqa: E402
-from shoefit.distributed import DaskEngine, _EnginePlugin  # noqa: E402
+from shoefit.cli import main  # noqa: E402
+from shoefit.distributed import ClusterError, DaskEngine, _PerWorker  # noqa: E402
 from shoefit.profile import Profile  # noqa: E402
 from shoefit.vocabulary import ENUMS  # noqa: E402
 
 from helpers import catalog_csv, profile, shoe_row  # noqa: E402
+from test_cli_batch import RUNNERS, interrupt_on_third_chunk, listing, write_csv, write_jsonl  # noqa: E402
 
 TOP = 7
 
@@ -80,10 +88,9 @@ def random_profiles(rng, brands, n):
         yield profile(**{k: v for k, v in raw.items() if v is not None})
 
 
-def worker_builds(engine):
-    version = engine.catalog.version
+def worker_builds(client, version):
     # A lambda travels by value and reads the counter of the worker's own module.
-    return engine.client.run(lambda: sys.modules["shoefit.distributed"].BUILDS[version])
+    return client.run(lambda: sys.modules["shoefit.distributed"].BUILDS[version])
 
 
 @pytest.mark.parametrize(
@@ -98,9 +105,9 @@ def test_same_picks_in_the_same_order_as_the_local_engine(cluster, knowledge, ca
     local = list(BatchEngine(catalog, knowledge, top=TOP).score_stream(records, chunk))
     # A window of 3 chunks, far fewer than the 13 to 31 chunks, so backpressure is exercised.
     with DaskEngine(catalog_bytes, top=TOP, scheduler=cluster.scheduler_address, max_in_flight=3) as engine:
-        before = worker_builds(engine)
+        before = worker_builds(engine.client, catalog.version)
         assert list(engine.score_stream(iter(records), chunk)) == local
-        assert worker_builds(engine) == before  # built once at registration, never per task
+        assert worker_builds(engine.client, catalog.version) == before  # built once at registration, never per task
     assert any(picks.ids for _, picks in local) and any(not picks.ids for _, picks in local)
     assert any(picks.warnings for _, picks in local)
 
@@ -110,7 +117,7 @@ def test_the_catalog_is_built_once_per_worker(cluster):
     with DaskEngine(catalog_bytes, top=3, scheduler=cluster.scheduler_address, max_in_flight=4) as engine:
         profiles = list(random_profiles(random.Random(1), engine.catalog.brands, 400))
         assert len(engine.score(profiles)) == 400
-        assert list(worker_builds(engine).values()) == [1, 1]
+        assert list(worker_builds(engine.client, engine.catalog.version).values()) == [1, 1]
 
 
 def test_an_error_in_a_task_reaches_the_caller(cluster, catalog, knowledge):
@@ -135,10 +142,10 @@ def test_without_a_scheduler_a_local_cluster_is_started_and_closed(catalog, know
 
 
 def test_workers_with_another_shoefit_version_are_refused():
-    plugin = _EnginePlugin(bundled_catalog_path().read_bytes(), "catalog.csv", None, None, TOP)
+    plugin = _PerWorker(batchio.Sources.read(), functools.partial(BatchEngine, top=TOP))
     plugin.version = "0.0.1"
-    with pytest.raises(RuntimeError, match="same version"):
-        plugin.setup(worker=None)
+    with pytest.raises(ClusterError, match=r"worker tcp://w:1 runs shoefit .*, this machine 0\.0\.1: install the same"):
+        plugin.setup(worker=SimpleNamespace(address="tcp://w:1"))
 
 
 def test_the_local_engine_and_cli_never_import_dask():
@@ -152,3 +159,151 @@ def test_without_dask_the_import_says_what_to_install(monkeypatch):
     monkeypatch.delitem(sys.modules, "shoefit.distributed")
     with pytest.raises(ImportError, match=r"pip install 'shoefit\[dask\]'"):
         importlib.import_module("shoefit.distributed")
+
+
+# ------------------------------------------------------------------ shoefit score --engine dask
+
+# Rows scored, and rows rejected by the schema and by the catalog (whose brands are Alpha, Beta and Gamma).
+CLI_RUNNERS = [
+    *RUNNERS,
+    ("alpha-wide", {"brands": ["alpha"], "width": "wide", "terrain": "trail"}),
+    ("bad-enum", {"arch_type": "flatt"}),
+    ("bad-number", {"max_price": "abc", "pain": {"days": "x"}}),
+]
+
+
+def score_with(engine, source, tmp_path, output_ext, rejects_ext, capsys, *more):
+    out, rejects = tmp_path / f"{engine}.{output_ext}", tmp_path / f"{engine}-rejects.{rejects_ext}"
+    code = main(["score", source, "-o", str(out), "--rejects", str(rejects), "--engine", engine, *more])
+    summary = re.search(r"read \d+, scored \d+, rejected \d+", capsys.readouterr().err).group()
+    return code, summary, out.read_bytes(), rejects.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("source_ext", "output_ext", "rejects_ext", "seed"),
+    [("csv", "csv", "csv", 11), ("csv", "parquet", "jsonl", 12), ("jsonl", "jsonl", "csv", 13)],
+)
+def test_the_cli_on_a_cluster_writes_the_local_files_byte_for_byte(
+    cluster, tmp_path, capsys, source_ext, output_ext, rejects_ext, seed
+):
+    catalog_bytes = generated_catalog_bytes(seed)  # a catalog of its own, so the workers' builds can be counted
+    (tmp_path / "catalog.csv").write_bytes(catalog_bytes)
+    source = (write_csv if source_ext == "csv" else write_jsonl)(tmp_path / f"runners.{source_ext}", CLI_RUNNERS * 8)
+    # 16 chunks: more than the window of 8 (twice the cluster's threads), and several per worker.
+    options = (tmp_path, output_ext, rejects_ext, capsys, "--catalog", str(tmp_path / "catalog.csv"), "--chunk", "5")
+    local = score_with("local", source, *options, "--jobs", "1")
+    dask = score_with("dask", source, *options, "--scheduler", cluster.scheduler_address)
+    assert dask == local
+    assert local[:2] == (1, "read 80, scored 48, rejected 32")
+    with Client(cluster.scheduler_address) as client:
+        version = Catalog.from_bytes(catalog_bytes, "catalog.csv").version
+        assert list(worker_builds(client, version).values()) == [1, 1]
+        assert not shoefit_plugins(client)  # closing freed the workers' copies of the catalog
+
+
+def shoefit_plugins(client):
+    names = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.worker_plugins))
+    return [name for name in names if name.startswith("shoefit-")]
+
+
+def test_stage_seconds_come_back_from_the_workers(cluster, tmp_path, catalog, knowledge):
+    source = write_csv(tmp_path / "runners.csv", RUNNERS * 20)
+    summary = batchio.score_file(
+        source, tmp_path / "picks.csv", sources=batchio.Sources.read(), catalog=catalog, knowledge=knowledge, chunk=10,
+        engine="dask", scheduler=cluster.scheduler_address,
+    )  # fmt: skip
+    assert summary.read == summary.scored == 140
+    assert all(summary.seconds[stage] > 0 for stage in ("validate", "score", "format", "write"))
+
+
+def test_an_interrupted_run_on_a_cluster_leaves_the_old_files_and_frees_the_cluster(cluster, tmp_path, monkeypatch):
+    source = write_csv(tmp_path / "runners.csv", RUNNERS * 4)
+    out, rejects = tmp_path / "picks.csv", tmp_path / "rejects.csv"
+    out.write_text("old picks")
+    rejects.write_text("old rejects")
+    monkeypatch.setattr(batchio.Summary, "add", ctrl_c_after_two_chunks(batchio.Summary.add))
+    args = ["score", source, "-o", str(out), "--rejects", str(rejects), "--chunk", "2", "--engine", "dask"]
+    assert main([*args, "--scheduler", cluster.scheduler_address]) == 130
+    assert out.read_text() == "old picks" and rejects.read_text() == "old rejects"
+    assert listing(tmp_path) == ["picks.csv", "rejects.csv", "runners.csv"]
+    with Client(cluster.scheduler_address) as client:
+        assert not shoefit_plugins(client)
+        deadline = time.monotonic() + 5
+        while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) == 0
+
+
+def ctrl_c_after_two_chunks(add):
+    """Summary.add, with Ctrl-C in the caller after the second chunk: the next ones are still on the workers."""
+
+    def add_then_stop(summary, result):
+        add(summary, result)
+        if summary.read == 4:
+            raise KeyboardInterrupt
+
+    return add_then_stop
+
+
+@pytest.fixture()
+def started_clusters(monkeypatch):
+    """The LocalClusters `--engine dask` starts without a scheduler; in this process, to start in a moment."""
+    started = []
+
+    def local_cluster(**options):
+        started.append(LocalCluster(n_workers=1, processes=False, dashboard_address=":0", **options))
+        return started[-1]
+
+    monkeypatch.setattr(shoefit.distributed, "LocalCluster", local_cluster)
+    return started
+
+
+def test_without_a_scheduler_the_cli_starts_a_local_cluster_and_stops_it(tmp_path, started_clusters):
+    source = write_csv(tmp_path / "runners.csv", RUNNERS * 3)
+    alone, dask = tmp_path / "alone.parquet", tmp_path / "dask.parquet"
+    assert main(["score", source, "-o", str(alone), "--chunk", "4", "--jobs", "1", "--quiet"]) == 0
+    assert main(["score", source, "-o", str(dask), "--chunk", "4", "--engine", "dask", "--quiet"]) == 0
+    assert dask.read_bytes() == alone.read_bytes()
+    [started] = started_clusters
+    assert started.status.name == "closed"
+
+
+def test_an_error_on_a_worker_stops_the_run_and_the_cluster(tmp_path, monkeypatch, started_clusters):
+    source = write_csv(tmp_path / "runners.csv", RUNNERS * 2)
+    out = tmp_path / "picks.csv"
+    out.write_text("old picks")
+    interrupt_on_third_chunk(monkeypatch, boom)  # the workers run in this process: they see the patch
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["score", source, "-o", str(out), "--chunk", "2", "--engine", "dask"])
+    assert out.read_text() == "old picks"
+    assert listing(tmp_path) == ["picks.csv", "runners.csv"]
+    assert started_clusters[0].status.name == "closed"
+
+
+def boom():
+    raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [("tcp://127.0.0.1:1", "Timed out trying to connect to tcp://127.0.0.1:1 after 1 s"), ("nonsense", "missing port")],
+)
+def test_a_scheduler_that_does_not_answer_exits_2_in_time(tmp_path, monkeypatch, capsys, address, reason):
+    monkeypatch.setattr(shoefit.distributed, "CONNECT_TIMEOUT", 1)
+    source = write_csv(tmp_path / "runners.csv", RUNNERS)
+    start = time.monotonic()
+    assert main(["score", source, "-o", str(tmp_path / "picks.csv"), "--engine", "dask", "--scheduler", address]) == 2
+    assert time.monotonic() - start < 5
+    assert f"shoefit: cannot reach the Dask scheduler at {address}: {reason}" in capsys.readouterr().err
+    assert listing(tmp_path) == ["runners.csv"]
+
+
+def test_workers_with_another_shoefit_version_refuse_the_run(cluster, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(shoefit.distributed, "_shoefit_version", lambda: "0.0.1")  # here, not on the workers
+    source = write_csv(tmp_path / "runners.csv", RUNNERS)
+    args = ["score", source, "-o", str(tmp_path / "picks.csv"), "--engine", "dask"]
+    assert main([*args, "--scheduler", cluster.scheduler_address]) == 2
+    assert re.search(r"worker tcp://\S+ runs shoefit \S+, this machine 0\.0\.1: install the", capsys.readouterr().err)
+    assert listing(tmp_path) == ["runners.csv"]
+    with Client(cluster.scheduler_address) as client:
+        assert not shoefit_plugins(client)  # or every worker joining later would fail to set it up again
