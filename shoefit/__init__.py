@@ -2,11 +2,12 @@
 
 import flask
 
-from . import api, config as settings, problems
+from . import api, config as settings, fittings, problems
 from .batch import BatchEngine
 from .catalog import Catalog
 from .recommender import Recommender
 from .rules import KnowledgeBase
+from .store import Store
 from .vocabulary import LIMIT_MAX
 
 API_TITLE = "shoefit"
@@ -38,10 +39,14 @@ def create_app(config=None):
     knowledge = KnowledgeBase.load(cfg["RULES"])
     app.extensions["shoefit"] = Recommender(catalog, knowledge, cfg["MEMO_SIZE"])
     app.extensions["shoefit.batch"] = BatchEngine(catalog, knowledge, top=LIMIT_MAX)
+    store = Store.for_instance(cfg["DATABASE_URL"], app.instance_path)
+    if cfg["AUTO_MIGRATE"]:
+        store.upgrade()
+    app.extensions["shoefit.store"] = store
 
     problems.register(app)
     rest = problems.Api(app)
-    for blueprint in (api.recommend_bp, api.batch_bp, api.shoes_bp, api.meta_bp):
+    for blueprint in (api.recommend_bp, api.batch_bp, api.shoes_bp, fittings.fittings_bp, api.meta_bp):
         rest.register_blueprint(blueprint)
     _serve_docs_assets(app)
     return app

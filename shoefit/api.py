@@ -1,11 +1,14 @@
 """HTTP endpoints: thin functions from validated input to the recommender and back."""
 
-import flask
-import orjson
-import marshmallow as ma
-from flask_smorest import Blueprint, abort
+import logging
 
-from . import schemas
+import flask
+import marshmallow as ma
+import orjson
+from flask_smorest import Blueprint, abort
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import schemas, similar
 from .problems import item_errors, problem, problem_body
 from .profile import Profile
 from .recommender import InvalidProfile
@@ -19,6 +22,7 @@ shoes_bp = Blueprint("shoes", __name__, url_prefix="/v1", description="The catal
 batch_bp = Blueprint("batch", __name__, url_prefix="/v1/batch", description="Many runners in one request.")
 meta_bp = Blueprint("meta", __name__, description="Health and readiness probes.")
 
+log = logging.getLogger(__name__)
 _PROFILE = schemas.ProfileSchema()
 ERRORS = {
     "422": "Invalid request",
@@ -26,6 +30,7 @@ ERRORS = {
     "413": "Body too large",
     "400": "Malformed JSON",
     "404": "No such shoe",
+    "503": "A database the service needs does not answer",
 }
 
 
@@ -205,6 +210,32 @@ def get_shoe(shoe_id):
     return json_response(shoe)
 
 
+@shoes_bp.route("/shoes/<shoe_id>/similar", methods=["GET"])
+@shoes_bp.arguments(schemas.SimilarQuerySchema(), location="query", unknown=ma.RAISE)
+@shoes_bp.response(200, schemas.SimilarShoesSchema)
+@_documented_errors(shoes_bp, "404", "422")
+def similar_shoes(query, shoe_id):
+    """Catalog shoes most like one shoe, nearest first
+
+    Measured on the rating attributes, weight and drop, each scaled to the catalog's range.
+    """
+    catalog = recommender().catalog
+    row = catalog.index.get(shoe_id)
+    if row is None:
+        abort(404, message=f"No shoe with id {shoe_id!r} in catalog {catalog.version}.")
+    return json_response(
+        {
+            "shoe_id": shoe_id,
+            "attributes": list(similar.FEATURES),
+            "items": [
+                {**catalog.shoes[other], "similarity": round(alike, 4), "distance": round(distance, 4)}
+                for other, distance, alike in similar.space(catalog).neighbours(row, query["limit"])
+            ],
+            "catalog": recommender().catalog_info(),
+        }
+    )
+
+
 @meta_bp.route("/healthz", methods=["GET"])
 @meta_bp.response(200, schemas.StatusSchema)
 def healthz():
@@ -214,6 +245,12 @@ def healthz():
 
 @meta_bp.route("/readyz", methods=["GET"])
 @meta_bp.response(200, schemas.StatusSchema)
+@_documented_errors(meta_bp, "503")
 def readyz():
-    """A valid catalog is loaded and being served"""
+    """A valid catalog is loaded and being served, and the fittings database answers"""
+    try:
+        flask.current_app.extensions["shoefit.store"].ping()
+    except SQLAlchemyError:
+        log.warning("fittings database does not answer", exc_info=True)
+        return problem(503, "Service Unavailable", "The fittings database does not answer; see the server log.")
     return json_response({"status": "ready", "catalog": recommender().catalog_info()})

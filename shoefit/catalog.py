@@ -18,6 +18,8 @@ from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder
 
 from .vocabulary import ATTRIBUTES, CATEGORIES, RATING_MAX, RATING_MIN, TERRAINS, WIDTHS
 
+MAX_ID_LENGTH = 100  # ids go into URLs and files
+
 RATING_COLUMNS = (
     "cushioning",
     "forefoot_cushioning",
@@ -220,8 +222,8 @@ def _parse_shoe(row, name, line, problems):
     for column in ("id", "brand", "model"):
         if not row[column]:
             bad(column, "must not be empty")
-    if row["id"] and (len(row["id"]) > 100 or any(c.isspace() or c == "/" for c in row["id"])):
-        bad("id", "must be at most 100 characters with no spaces or '/'")
+    if row["id"] and (len(row["id"]) > MAX_ID_LENGTH or any(c.isspace() or c == "/" for c in row["id"])):
+        bad("id", f"must be at most {MAX_ID_LENGTH} characters with no spaces or '/'")
     if row["terrain"] not in TERRAINS:
         bad("terrain", f"must be one of {', '.join(TERRAINS)}")
     if row["category"] not in CATEGORIES:

@@ -2,7 +2,7 @@
 
 from .rules import ATTRIBUTE_NAMES
 from .scoring import RATING_SPAN
-from .vocabulary import ATTRIBUTES, RATING_MAX, WIDTHS
+from .vocabulary import ATTRIBUTES, FIT_ISSUES, RATING_MAX, WIDTHS
 
 # A gap this small on a 1-5 rating is within the judgement of a catalog rating.
 MEETS_WITHIN = 0.5
@@ -84,3 +84,38 @@ def _line(attr, value, target, shown, reason):
     else:
         how = "is above"
     return f"{label} {value:g}/5 {how} the target of {shown}: {reason}"
+
+
+# ----------------------------------------------------------------- try-on feedback
+
+# A look-alike moving a shoe by less than this is not worth a line; at most this many are named.
+WHY_MIN_POINTS = 0.5
+WHY_MAX_ALIKE = 2
+
+
+def _rated(tryon):
+    done = {"kept": " and kept", "returned": " and returned"}.get(tryon.decision, "")
+    return f"{tryon.comfort:g}/5{done}"
+
+
+def tried_line(tryon, points):
+    """A pick the runner tried on: what they felt and what it did to the score."""
+    return f"You tried it on: comfort {_rated(tryon)} ({points:+.1f} points)."
+
+
+def alike_line(shoe, tryon, points):
+    """A pick like a shoe the runner tried: which one, how they rated it, and the points it moved this one."""
+    return f"Feels like the {shoe['brand']} {shoe['model']} you rated {_rated(tryon)} ({points:+.1f} points)."
+
+
+def felt_reason(note, attr, shoes, reason):
+    """A fit note felt in tried shoes, as the reason for a requirement relative to them."""
+    label = ATTRIBUTES[attr]["label"].lower()
+
+    def rating(value):
+        if attr == "seamless_upper":
+            return f"{label}: {'yes' if value == RATING_MAX else 'no'}"
+        return f"{label} {value:g}/5"
+
+    felt_in = " and the ".join(f"{shoe['brand']} {shoe['model']} ({rating(value)})" for shoe, value in shoes)
+    return f"{FIT_ISSUES[note]['label']} in the {felt_in}: {reason}"

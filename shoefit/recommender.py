@@ -5,6 +5,7 @@ import functools
 import orjson
 
 from . import explain
+from .feedback import Feedback, default_table
 from .scoring import Filters, rank
 
 
@@ -17,9 +18,11 @@ class InvalidProfile(Exception):
 
 
 class Recommender:
-    def __init__(self, catalog, knowledge, memo_size=0):
+    def __init__(self, catalog, knowledge, memo_size=0, feedback_table=None):
         self.catalog = catalog
         self.knowledge = knowledge
+        # Read here, so a broken feedback table stops start-up like a broken rules file.
+        self.feedback_table = feedback_table or default_table()
         if memo_size:
             # An answer depends only on the profile, this catalog and these rules, so
             # runners who answer alike (a kiosk sees many) share one computation. The
@@ -32,23 +35,47 @@ class Recommender:
             info["candidates"] = candidates
         return info
 
-    def requirements(self, profile):
+    def requirements(self, profile, tryons=()):
+        """The requirements, warnings and advice; with try-ons, changed by them (see recommend)."""
+        if tryons:
+            return self._assess_with(profile, tryons)[2]
         return self._assess(profile)[1]
 
-    def recommend(self, profile):
-        assessment, body = self._assess(profile)
+    def recommend(self, profile, tryons=()):
+        """The ranked answer; with try-ons (shoe_id, comfort, fit_notes, decision), re-ranked by them.
+
+        Try-ons add their fit notes to the profile's fit issues, set requirements
+        relative to the shoes the notes were felt in, and move shoes like the
+        comfortable ones up and shoes like the uncomfortable ones down (feedback.py).
+        The body then carries `feedback`, and each pick `tried` and `feedback_points`.
+        Without try-ons the answer is the plain one, byte for byte.
+        Raises InvalidProfile, or feedback.InvalidTryOn for try-ons that do not fit the catalog.
+        """
+        if tryons:
+            feedback, assessment, body = self._assess_with(profile, tryons)
+            adjust = feedback.points
+        else:
+            assessment, body = self._assess(profile)
+            feedback = adjust = None
         rows, scores, candidates = rank(
-            self.catalog, assessment.targets, assessment.weights, Filters.from_profile(profile), profile.limit
+            self.catalog, assessment.targets, assessment.weights, Filters.from_profile(profile), profile.limit, adjust
         )
         values = self.catalog.matrix[rows].tolist()
         breakdowns = explain.breakdowns(values, assessment)
         why = explain.Why(assessment, profile)
-        body["recommendations"] = [
+        picks = [
             self._pick(n, row, score, breakdown, why(self.catalog, row, shoe_values))
             for n, (row, score, breakdown, shoe_values) in enumerate(
                 zip(rows.tolist(), scores.tolist(), breakdowns, values), 1
             )
         ]
+        if feedback is not None:
+            for row, pick in zip(rows.tolist(), picks):
+                pick["tried"] = feedback.tried(row)
+                pick["feedback_points"] = round(float(feedback.points[row]), 3)
+                # What the runner felt leads (Nigg et al. 2015: comfort is the best filter we have).
+                pick["why"] = feedback.lines(row) + pick["why"]
+        body["recommendations"] = picks
         body["catalog"] = self.catalog_info(candidates)
         return body
 
@@ -65,6 +92,25 @@ class Recommender:
             "advice": assessment.advice,
             "catalog": self.catalog_info(),
         }
+
+    def _assess_with(self, profile, tryons):
+        check_brands(self.catalog, profile)
+        feedback = Feedback.from_tryons(self.catalog, tryons, self.feedback_table)
+        plain = self.knowledge.assess(profile)
+        felt = feedback.profile(profile)
+        assessment = plain if felt is profile else self.knowledge.assess(felt)
+        assessment = feedback.adjust(assessment)
+        return (
+            feedback,
+            assessment,
+            {
+                "requirements": assessment.requirements(),
+                "warnings": assessment.warnings,
+                "advice": assessment.advice,
+                "feedback": feedback.report(plain, assessment, profile),
+                "catalog": self.catalog_info(),
+            },
+        )
 
     def _pick(self, rank_, row, score, breakdown, why):
         shoe = self.catalog.shoes[row]

@@ -167,13 +167,20 @@ def top_k_block(scores, tiebreak, k):
     return best
 
 
-def rank(catalog, targets, weights, filters, k):
-    """(catalog row indices best first, their scores, number of candidates)."""
+def rank(catalog, targets, weights, filters, k, adjust=None):
+    """(catalog row indices best first, their scores, number of candidates).
+
+    adjust: optional points per catalog row (a try-on's feedback), added to the
+    scores before the top k are taken; the result is kept within 0-100.
+    """
     mask = filters.mask(catalog)
     rows = None if mask is None else np.flatnonzero(mask)
     if rows is not None and len(rows) == 0:
         return np.array([], dtype=np.intp), np.array([]), 0
     scores = score(catalog, targets, weights, rows)
+    if adjust is not None:
+        scores += adjust if rows is None else adjust[rows]
+        np.clip(scores, 0.0, 100.0, out=scores)
     tiebreak = catalog.id_rank if rows is None else catalog.id_rank[rows]
     best = top_k(scores, tiebreak, k)
     picked = best if rows is None else rows[best]

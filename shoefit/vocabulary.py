@@ -112,12 +112,20 @@ WARNING_LEVELS = _terms(
     ("caution", "Take care", "A risk factor to keep in mind."),
 )
 
+# What the runner did with a shoe tried on in the store.
+DECISIONS = _terms(
+    ("kept", "Kept", "The runner chose this pair."),
+    ("returned", "Returned", "The runner tried it and put it back, or brought it back."),
+    ("undecided", "Undecided", "Tried on; no choice made yet."),
+)
+
 # Warnings are always returned in this order, most serious first.
 LEVEL_ORDER = {level: i for i, level in enumerate(WARNING_LEVELS)}
 
 RATING_MIN, RATING_MAX = 1.0, 5.0
 LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 50, 5
 SEVERITY_MIN, SEVERITY_MAX = 0, 10
+COMFORT_MIN, COMFORT_MAX = 1, 5
 
 ENUMS = MappingProxyType(
     {

@@ -233,6 +233,7 @@ def test_an_internal_error_is_a_500_problem_without_a_traceback(monkeypatch):
 
 # --- no ranking without its warnings ---------------------------------------------------
 
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=runner_bodies())
 def test_no_ranking_ever_comes_without_its_warnings(client, knowledge, raw):

@@ -37,7 +37,17 @@ def catalogs(draw):
                 widths=draw(st.sampled_from(["standard", "standard|wide", "narrow|standard|extra_wide"])),
                 price=draw(st.sampled_from(["100", "140", "180"])),
                 weight_g=draw(st.sampled_from(["220", "260"])),
-                **{a: draw(st.sampled_from(RATINGS)) for a in ("cushioning", "forefoot_cushioning", "arch_support", "stability", "heel_counter", "toe_box")},
+                **{
+                    a: draw(st.sampled_from(RATINGS))
+                    for a in (
+                        "cushioning",
+                        "forefoot_cushioning",
+                        "arch_support",
+                        "stability",
+                        "heel_counter",
+                        "toe_box",
+                    )
+                },
             )
         )
     rows.reverse()  # file order must not matter

@@ -364,6 +364,8 @@ def test_the_batch_benchmark_runs_and_prints_its_figures():
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     # Three kinds of runners, on the bundled and on the synthetic catalog.
-    assert len(re.findall(r"^(?:mix, no filters|mix, filters|5 typical x N) .+x   .*ratio >= 20", run.stdout, re.M)) == 6
+    assert (
+        len(re.findall(r"^(?:mix, no filters|mix, filters|5 typical x N) .+x   .*ratio >= 20", run.stdout, re.M)) == 6
+    )
     assert re.search(r"^csv\s+[\d.]+\s+[\d,]+\s+[\d,]+ .+ [01]   < 60 s", run.stdout, re.M)
     assert "timings (s, summed over the processes): read" in run.stdout

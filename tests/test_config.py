@@ -30,3 +30,23 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     for setting in config.SETTINGS:
         assert f"SHOEFIT_{setting.name}" in readme
+
+
+def test_fittings_storage_defaults_to_sqlite_and_migrating_at_start():
+    settings = config.load(environ={})
+    assert settings["DATABASE_URL"] is None and settings["AUTO_MIGRATE"] is True
+    url = "postgresql://shoefit@db/shoefit"
+    assert config.load(environ={"SHOEFIT_DATABASE_URL": url})["DATABASE_URL"] == url
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"), [("1", True), ("0", False), ("true", True), (" Off ", False), ("YES", True), ("no", False)]
+)
+def test_a_switch_takes_the_usual_spellings(raw, value):
+    assert config.load(environ={"SHOEFIT_AUTO_MIGRATE": raw})["AUTO_MIGRATE"] is value
+
+
+@pytest.mark.parametrize("raw", ["2", "nope", "enabled"])
+def test_a_bad_switch_names_the_variable_and_the_choices(raw):
+    with pytest.raises(ConfigError, match=rf"SHOEFIT_AUTO_MIGRATE={raw!r}: expected 1 or 0"):
+        config.load(environ={"SHOEFIT_AUTO_MIGRATE": raw})

@@ -1,0 +1,1 @@
+"""Alembic migrations of the fittings tables, run by shoefit.store.Store.upgrade()."""
