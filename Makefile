@@ -2,6 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
+# make run HOST=0.0.0.0 PORT=8080; workers and everything else: gunicorn.conf.py and the SHOEFIT_* settings.
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -14,7 +15,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
-	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --preload wsgi:app
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -2,13 +2,9 @@
 
 import flask
 
-from . import api, config as settings, fittings, problems
-from .batch import BatchEngine
-from .catalog import Catalog
-from .recommender import Recommender
+from . import admin, api, config as settings, fittings, limits, observability, problems, served
 from .rules import KnowledgeBase
 from .store import Store
-from .vocabulary import LIMIT_MAX
 
 API_TITLE = "shoefit"
 API_VERSION = "1.0"
@@ -16,8 +12,8 @@ API_VERSION = "1.0"
 
 def create_app(config=None):
     """Build the app. `config` overrides SHOEFIT_* variables, keyed without the prefix."""
-    app = flask.Flask(__name__, instance_relative_config=True)
     cfg = settings.load(config)
+    app = flask.Flask(__name__, instance_relative_config=True, instance_path=cfg["INSTANCE_PATH"])
     app.config.update(cfg)
     app.config.update(
         MAX_CONTENT_LENGTH=cfg["MAX_BODY_BYTES"],
@@ -34,11 +30,10 @@ def create_app(config=None):
             }
         },
     )
-    # Loaded before serving anything: an invalid catalog or rules file stops start-up.
-    catalog = Catalog.load(cfg["CATALOG"])
+    # Loaded before serving anything: an invalid catalog or rules file stops start-up. The catalog is the one the
+    # instance folder's catalog.current names (an upload), else SHOEFIT_CATALOG.
     knowledge = KnowledgeBase.load(cfg["RULES"])
-    app.extensions["shoefit"] = Recommender(catalog, knowledge, cfg["MEMO_SIZE"])
-    app.extensions["shoefit.batch"] = BatchEngine(catalog, knowledge, top=LIMIT_MAX)
+    served.install(app, served.ServedCatalog(app.instance_path, cfg["CATALOG"], knowledge, cfg["MEMO_SIZE"]))
     store = Store.for_instance(cfg["DATABASE_URL"], app.instance_path)
     if cfg["AUTO_MIGRATE"]:
         store.upgrade()
@@ -48,7 +43,11 @@ def create_app(config=None):
     rest = problems.Api(app)
     for blueprint in (api.recommend_bp, api.batch_bp, api.shoes_bp, fittings.fittings_bp, api.meta_bp):
         rest.register_blueprint(blueprint)
+    if cfg["ADMIN_KEYS"]:
+        admin.register(rest)
     _serve_docs_assets(app)
+    observability.init_app(app, cfg)
+    limits.init_app(app, cfg)
     return app
 
 

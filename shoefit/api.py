@@ -1,5 +1,6 @@
 """HTTP endpoints: thin functions from validated input to the recommender and back."""
 
+import hashlib
 import logging
 
 import flask
@@ -7,9 +8,10 @@ import marshmallow as ma
 import orjson
 from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.http import quote_etag
 
 from . import schemas, similar
-from .problems import item_errors, problem, problem_body
+from .problems import dumps, item_errors, problem, problem_body
 from .profile import Profile
 from .recommender import InvalidProfile
 from .schemas import MAX_BRANDS, MAX_NAME_LENGTH
@@ -34,14 +36,19 @@ ERRORS = {
 }
 
 
+def served():
+    """The catalog and what is built on it, as in force when this request started (served.py)."""
+    return flask.g.served
+
+
 def recommender():
-    return flask.current_app.extensions["shoefit"]
+    return flask.g.served.recommender
 
 
 def json_response(body, status=200):
     # Responses are built as plain dicts (or already JSON bytes) by the recommender;
     # serialising them directly skips a marshmallow dump that would cost more than the scoring.
-    payload = body if isinstance(body, bytes) else orjson.dumps(body)
+    payload = body if isinstance(body, bytes) else dumps(body)
     return flask.current_app.response_class(payload, status=status, mimetype="application/json")
 
 
@@ -126,7 +133,7 @@ def batch_recommendations(data):
     most = flask.current_app.config["BATCH_MAX_PROFILES"]
     if len(items) > most:
         abort(422, messages={"json": {"profiles": [f"At most {most} profiles per request, got {len(items)}."]}})
-    engine = flask.current_app.extensions["shoefit.batch"]
+    engine = served().batch
     results, accepted = [None] * len(items), []
     for index, item in enumerate(items):
         try:
@@ -168,12 +175,36 @@ def _failed(index, body):
     return {"index": index, "status": body["status"], "problem": body}
 
 
+def _revalidated(bp):
+    return bp.doc(responses={"304": {"description": "Not Modified: If-None-Match holds the current ETag"}})
+
+
+def _conditional(tag, build):
+    """`build()`'s response with ETag `tag`, or a 304 when the client holds that tag already."""
+    if flask.request.if_none_match.contains_weak(tag):
+        response = flask.current_app.response_class(status=304)
+    else:
+        response = build()
+    response.headers["ETag"] = quote_etag(tag)
+    return response
+
+
 @shoes_bp.route("/shoes", methods=["GET"])
 @shoes_bp.arguments(schemas.ShoeQuerySchema(), location="query", unknown=ma.RAISE)
 @shoes_bp.response(200, schemas.ShoePageSchema)
 @_documented_errors(shoes_bp, "422")
+@_revalidated(shoes_bp)
 def list_shoes(query):
-    """List catalog shoes, filtered and paged"""
+    """List catalog shoes, filtered and paged
+
+    The ETag changes with the catalog version and the query; If-None-Match with it gets 304.
+    """
+    # Each page and filter is its own representation, so the query goes into the tag beside the catalog version.
+    asked = hashlib.blake2b(orjson.dumps(query, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+    return _conditional(f"{recommender().catalog.version}-{asked}", lambda: json_response(_shoe_page(query)))
+
+
+def _shoe_page(query):
     catalog = recommender().catalog
     brand = query.get("brand", "").casefold()
     wanted = (
@@ -188,26 +219,29 @@ def list_shoes(query):
     matching = list(wanted)
     page, per_page = query["page"], query["per_page"]
     start = (page - 1) * per_page
-    return json_response(
-        {
-            "items": matching[start : start + per_page],
-            "total": len(matching),
-            "page": page,
-            "per_page": per_page,
-            "catalog": recommender().catalog_info(),
-        }
-    )
+    return {
+        "items": matching[start : start + per_page],
+        "total": len(matching),
+        "page": page,
+        "per_page": per_page,
+        "catalog": recommender().catalog_info(),
+    }
 
 
 @shoes_bp.route("/shoes/<shoe_id>", methods=["GET"])
 @shoes_bp.response(200, schemas.ShoeSchema)
 @_documented_errors(shoes_bp, "404")
+@_revalidated(shoes_bp)
 def get_shoe(shoe_id):
-    """One catalog shoe"""
-    shoe = recommender().catalog.get(shoe_id)
+    """One catalog shoe
+
+    The ETag is the catalog version; If-None-Match with it gets 304.
+    """
+    catalog = recommender().catalog
+    shoe = catalog.get(shoe_id)
     if shoe is None:
-        abort(404, message=f"No shoe with id {shoe_id!r} in catalog {recommender().catalog.version}.")
-    return json_response(shoe)
+        abort(404, message=f"No shoe with id {shoe_id!r} in catalog {catalog.version}.")
+    return _conditional(catalog.version, lambda: json_response(shoe))
 
 
 @shoes_bp.route("/shoes/<shoe_id>/similar", methods=["GET"])

@@ -56,10 +56,10 @@ def database_command(run):
         from . import store
 
         try:
-            url = config.load()["DATABASE_URL"]
+            settings = config.load()
         except config.ConfigError as exc:
             return _fail(str(exc))
-        instance = store.default_instance_path()
+        url, instance = settings["DATABASE_URL"], settings["INSTANCE_PATH"] or store.default_instance_path()
         try:
             with contextlib.closing(store.Store.for_instance(url, instance)) as fittings:
                 return run(args, fittings)

@@ -1,8 +1,11 @@
 """Settings: defaults, overridden by SHOEFIT_* environment variables, overridden by create_app(config)."""
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import limits
 
 
 class ConfigError(Exception):
@@ -17,6 +20,39 @@ def boolean(raw):
         return BOOLEANS[raw.strip().lower()]
     except KeyError:
         raise ValueError(raw) from None
+
+
+def key_list(raw):
+    # Empty entries are dropped: an empty key would let an empty bearer token in.
+    return tuple(key for key in (part.strip() for part in raw.split(",")) if key)
+
+
+ACCESS_LOG_FORMATS = ("json", "text", "off")
+# Exact origins only: a browser sends scheme://host[:port], and anything else (a path, a wildcard, regex characters
+# that flask-cors would treat as a pattern) would either never match or match too much.
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def access_log(raw):
+    value = raw.strip().lower()
+    if value not in ACCESS_LOG_FORMATS:
+        raise ValueError(raw)
+    return value
+
+
+def origins(raw):
+    listed = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if not all(ORIGIN.fullmatch(origin) for origin in listed):
+        raise ValueError(raw)
+    return listed
+
+
+def rate_limits(raw):
+    value = raw.strip()
+    if value.lower() == "off":
+        return "off"
+    limits.parse_many(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -38,6 +74,26 @@ SETTINGS = (
     Setting("BATCH_MAX_PROFILES", int, 1000, "Most profiles in one POST /v1/batch/recommendations."),
     Setting("BATCH_MAX_BODY_BYTES", int, 4 * 1024 * 1024, "Largest batch request body; larger bodies get 413."),
     Setting(
+        "ADMIN_KEYS",
+        key_list,
+        (),
+        "Comma-separated API keys for the admin endpoints (catalog upload and reload), sent as "
+        "'Authorization: Bearer <key>'. Default: none, and then those endpoints do not exist.",
+    ),
+    Setting(
+        "ADMIN_MAX_CATALOG_BYTES",
+        int,
+        20 * 1024 * 1024,
+        "Largest catalog upload to POST /v1/admin/catalog; larger gets 413.",
+    ),
+    Setting(
+        "INSTANCE_PATH",
+        str,
+        None,
+        "Folder for this server's own files: the SQLite fittings database and uploaded catalogs. Default: "
+        "instance/ in a checkout, <prefix>/var/shoefit-instance when installed.",
+    ),
+    Setting(
         "DATABASE_URL",
         str,
         None,
@@ -51,10 +107,50 @@ SETTINGS = (
         "1: bring the fittings tables to the latest schema at start-up. With several servers, set 0 and run "
         "`shoefit db upgrade` once per release instead.",
     ),
+    Setting(
+        "ACCESS_LOG",
+        access_log,
+        "json",
+        "One line per request on stderr (logger shoefit.access): json, text, or off. Never bodies or query values.",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        int,
+        0,
+        "Reverse proxies in front of the service whose X-Forwarded-For/-Proto to believe; the client address "
+        "(logs, rate limits) is then the one the outermost of them saw. 0: the connecting address.",
+        0,
+    ),
+    Setting(
+        "CORS_ORIGINS",
+        origins,
+        (),
+        "Comma-separated exact browser origins (e.g. https://kiosk.example.com) allowed to call the API. "
+        "Default: none, and no CORS headers at all.",
+    ),
+    Setting(
+        "RATE_LIMIT",
+        rate_limits,
+        "300/minute;20/second",
+        "Requests per client address, e.g. 300/minute;20/second (all must hold); off turns rate limiting off. "
+        "/healthz and /readyz are exempt.",
+    ),
+    Setting(
+        "RATE_LIMIT_STORAGE_URL",
+        str,
+        "memory://",
+        "Where the rate-limit counts are kept: memory:// (each worker counts alone) or a Redis URL such as "
+        "redis://127.0.0.1:6379/0 (shared by every worker and host using it).",
+    ),
 )
 
 # What a bad value should have been, where the parser's name does not say it.
-EXPECTED = {boolean: "1 or 0 (or true/false, yes/no, on/off)"}
+EXPECTED = {
+    boolean: "1 or 0 (or true/false, yes/no, on/off)",
+    access_log: "json, text or off",
+    origins: "comma-separated origins such as https://kiosk.example.com (scheme://host[:port], no path or wildcard)",
+    rate_limits: "limits such as 300/minute;20/second, or off",
+}
 
 
 def _parse(setting, raw):

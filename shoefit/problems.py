@@ -1,15 +1,25 @@
 """RFC 9457 problem details for every error the API returns."""
 
+import json
 import logging
 
 import flask
-import orjson
 import flask_smorest
+import orjson
 
+from .observability import request_id
 from .schemas import ProblemSchema
 
 PROBLEM_MIMETYPE = "application/problem+json"
 log = logging.getLogger(__name__)
+
+
+def dumps(body):
+    """JSON bytes, fast; a client's integer beyond 64 bits (orjson's limit), echoed back, still fits."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def problem(status, title, detail=None, errors=None, headers=None):
@@ -18,9 +28,9 @@ def problem(status, title, detail=None, errors=None, headers=None):
         body["detail"] = detail
     if errors is not None:
         body["errors"] = errors
-    return flask.current_app.response_class(
-        orjson.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE, headers=headers
-    )
+    # RFC 9457 extension member: the id the access log line and any error log carry, to quote in a support call.
+    body["request_id"] = request_id()
+    return flask.current_app.response_class(dumps(body), status=status, mimetype=PROBLEM_MIMETYPE, headers=headers)
 
 
 class Api(flask_smorest.Api):
@@ -41,10 +51,20 @@ class Api(flask_smorest.Api):
         if error.code >= 500:
             original = getattr(error, "original_exception", None)
             if original is not None:
-                log.error("unhandled error", exc_info=original)
+                log.error(
+                    "unhandled error in request %s (%s %s)",
+                    request_id(),
+                    flask.request.method,
+                    flask.request.path,
+                    exc_info=original,
+                )
             return problem(error.code, error.name, "The server could not answer; the error was logged.")
         detail = data.get("message") or error.description
-        return problem(error.code, error.name, detail, data.get("errors"), data.get("headers"))
+        headers = data.get("headers") or {}
+        if getattr(error, "valid_methods", None):
+            # A 405 must say what is allowed (RFC 9110).
+            headers = {**headers, "Allow": ", ".join(error.valid_methods)}
+        return problem(error.code, error.name, detail, data.get("errors"), headers or None)
 
 
 def field_errors(messages):
@@ -106,13 +126,18 @@ def _lookup(sent, path):
     return path != [], value
 
 
+# The admin endpoints take a CSV body or none, and check it themselves once the admin key is checked. Without
+# admin keys they do not exist, and a POST to them is a 404 like any unknown path, whatever its body.
+NOT_JSON = frozenset({"admin.upload_catalog", "admin.reload_catalog", None})
+
+
 def register(app):
     """Problems for what happens before or outside the API's own views."""
 
     @app.before_request
     def require_json_body():
         request = flask.request
-        if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
+        if request.method in ("POST", "PUT", "PATCH") and not request.is_json and request.endpoint not in NOT_JSON:
             return problem(
                 415,
                 "Unsupported Media Type",

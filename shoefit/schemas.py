@@ -47,6 +47,15 @@ def term_list(terms, **kwargs):
     return f.List(term(terms), validate=v.Length(max=4 * len(terms)), load_default=list, **kwargs)
 
 
+class StrictBoolean(f.Boolean):
+    """true or false only: marshmallow's Boolean also takes 0 and 1 (they equal False and True in Python)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def strict_int(**kwargs):
     return f.Integer(strict=True, **kwargs)
 
@@ -67,9 +76,7 @@ class PainSchema(StrictSchema):
     )
     character = term(PAIN_CHARACTERS)
     timing = term(PAIN_TIMINGS)
-    despite_rest = f.Boolean(
-        truthy={True}, falsy={False}, metadata={"description": "Still hurts after rest, ice and pain relievers."}
-    )
+    despite_rest = StrictBoolean(metadata={"description": "Still hurts after rest, ice and pain relievers."})
 
 
 class TrainingSchema(StrictSchema):
@@ -289,13 +296,16 @@ class ProblemSchema(ma.Schema):
     status = f.Integer(required=True)
     detail = f.String()
     errors = f.List(f.Nested(FieldErrorSchema))
+    request_id = f.String(
+        metadata={"description": "The request's X-Request-ID, as in the server's logs (absent in a batch item)."}
+    )
 
 
 class BatchRequestSchema(StrictSchema):
     # Items are validated one by one in the view, so that a bad item gets its own
     # problem instead of failing the whole batch.
     profiles = f.List(
-        f.Raw(),
+        f.Raw(allow_none=True),  # null too: it gets its own problem, like any bad item
         required=True,
         validate=v.Length(min=1),
         metadata={"description": "Runner profiles, each exactly as the body of POST /v1/recommendations."},

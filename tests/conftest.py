@@ -14,11 +14,16 @@ POSTGRES_TEST_URL = "SHOEFIT_TEST_DATABASE_URL"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def fittings_outside_the_checkout(tmp_path_factory):
-    # Without DATABASE_URL, create_app() keeps fittings in a SQLite file in the checkout's instance folder.
-    url = sa.URL.create("sqlite", database=str(tmp_path_factory.mktemp("instance") / "shoefit.sqlite3"))
+def server_files_outside_the_checkout(tmp_path_factory):
+    # Without these, create_app() keeps fittings and uploaded catalogs in the checkout's instance folder,
+    # where a developer's own uploads would change what the tests are served.
+    instance = tmp_path_factory.mktemp("instance")
+    url = sa.URL.create("sqlite", database=str(instance / "shoefit.sqlite3"))
     with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOEFIT_INSTANCE_PATH", str(instance))
         patch.setenv("SHOEFIT_DATABASE_URL", url.render_as_string())
+        # The suite sends thousands of requests from one address; test_limits.py turns rate limiting on itself.
+        patch.setenv("SHOEFIT_RATE_LIMIT", "off")
         yield
 
 

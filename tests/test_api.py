@@ -213,7 +213,9 @@ def test_unknown_query_parameters_and_bad_paging_are_422(client):
 
 
 def test_wrong_method_and_unknown_path_are_problems(client):
-    assert_problem(client.get("/v1/recommendations"), 405)
+    wrong = client.get("/v1/recommendations")
+    assert_problem(wrong, 405)
+    assert set(wrong.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
     assert_problem(client.get("/v2/nothing"), 404)
 
 

@@ -20,3 +20,24 @@ def test_benchmark_quick_run_prints_its_figures():
     # Every HTTP row: zero non-2xx responses and zero socket errors.
     rows = re.findall(r"^\d+\s+(?:GET|POST) .+?\s+[\d.]+\s+[\d.]+\s+(\d+)\s+(\d+)\s*$", run.stdout, flags=re.M)
     assert len(rows) == 3 and all(row == ("0", "0") for row in rows)
+
+
+def test_load_scenario_quick_run_has_no_errors_across_a_reload():
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_load.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert run.stdout.count("zero errors: met") == 2
+    # Every endpoint of the mix answered in both runs, with its p50 and p99.
+    rows = re.findall(r"^(?:GET|POST) (\S+)\s+([\d,]+)\s+0\s+[\d.]+\s+\d+\s+\d+$", run.stdout, flags=re.M)
+    assert {path for path, _ in rows} == {
+        "/v1/recommendations",
+        "/v1/batch/recommendations",
+        "/v1/shoes",
+        "/v1/shoes/{id}",
+        "/v1/vocabulary",
+    }
+    assert re.search(r"reload: HTTP 200 in \d+ ms; catalog version \w+ -> \w+ \(changed\)", run.stdout)

@@ -48,11 +48,21 @@ def fittings_database(store_url, monkeypatch):
 
 def test_db_upgrade_creates_the_default_database_in_the_instance_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("SHOEFIT_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SHOEFIT_INSTANCE_PATH", raising=False)
     monkeypatch.setattr(store_module, "default_instance_path", lambda: str(tmp_path / "instance"))
     assert main(["db", "upgrade"]) == 0
     assert "at revision 0001" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
     store = Store.for_instance(None, tmp_path / "instance")
+    assert store.current_revision() == "0001"
+    store.close()
+
+
+def test_db_upgrade_uses_the_configured_instance_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("SHOEFIT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SHOEFIT_INSTANCE_PATH", str(tmp_path / "elsewhere"))
+    assert main(["db", "upgrade"]) == 0
+    store = Store.for_instance(None, tmp_path / "elsewhere")
     assert store.current_revision() == "0001"
     store.close()
 

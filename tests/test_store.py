@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from shoefit import create_app
 from shoefit.store import (
     MIGRATIONS,
     Base,
@@ -344,5 +345,7 @@ def test_without_a_url_the_store_is_a_sqlite_file_in_the_instance_folder(tmp_pat
     store.close()
 
 
-def test_the_default_instance_folder_is_the_apps(app):
+def test_the_default_instance_folder_is_the_apps(monkeypatch):
+    monkeypatch.delenv("SHOEFIT_INSTANCE_PATH")  # the suite's own, outside the checkout
+    app = create_app({"TESTING": True})
     assert default_instance_path() == app.instance_path
