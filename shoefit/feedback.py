@@ -12,14 +12,12 @@ database, no Flask. Two effects, each explained to the runner:
 
 import dataclasses
 import functools
-import tomllib
 from collections.abc import Mapping
-from importlib import resources
 
 import numpy as np
 
 from . import explain
-from .rules import ATTRIBUTE_NAMES, SEEDS
+from .rules import ATTRIBUTE_NAMES, SEEDS, parse_table, table_text
 from .similar import space
 from .vocabulary import ATTRIBUTES, COMFORT_MAX, COMFORT_MIN, DECISIONS, FIT_ISSUES, RATING_MAX, RATING_MIN
 
@@ -99,22 +97,11 @@ class FeedbackTable:
 
     @classmethod
     def load(cls, path=None):
-        if path is None:
-            text = resources.files(__package__).joinpath("knowledge/feedback.toml").read_text("utf-8")
-            return cls.from_text(text, "knowledge/feedback.toml")
-        try:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FeedbackError([f"{path}: cannot read: {exc}"]) from None
-        return cls.from_text(text, str(path))
+        return cls.from_text(*table_text(path, "feedback.toml", FeedbackError))
 
     @classmethod
     def from_text(cls, text, name):
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise FeedbackError([f"{name}: {exc}"]) from None
+        data = parse_table(text, name, FeedbackError)
         problems = []
         unknown = set(data) - {"comfort", "notes"}
         if unknown:

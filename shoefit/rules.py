@@ -140,23 +140,11 @@ class KnowledgeBase:
 
     @classmethod
     def load(cls, path=None):
-        if path is None:
-            text = resources.files(__package__).joinpath("knowledge/rules.toml").read_text("utf-8")
-            return cls.from_text(text, "knowledge/rules.toml")
-        try:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RulesError([f"{path}: cannot read: {exc}"]) from None
-        return cls.from_text(text, str(path))
+        return cls.from_text(*table_text(path, "rules.toml", RulesError))
 
     @classmethod
     def from_text(cls, text, name):
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise RulesError([f"{name}: {exc}"]) from None
-        return cls(_parse_rules(data.get("rules"), name))
+        return cls(_parse_rules(parse_table(text, name, RulesError).get("rules"), name))
 
     def assess(self, profile):
         facts = profile.facts
@@ -183,6 +171,25 @@ class KnowledgeBase:
         targets = np.divide(sums, weights, out=np.zeros_like(weights), where=weights > 0)
         ordered = sorted(warnings.values(), key=lambda w: LEVEL_ORDER[w["level"]])
         return Assessment(targets, weights, reasons, ordered, list(advice.values()), tuple(fired))
+
+
+def table_text(path, bundled, error):
+    """(text, name) of a knowledge table: the file at `path`, or knowledge/`bundled` when path is None."""
+    if path is None:
+        name = f"knowledge/{bundled}"
+        return resources.files(__package__).joinpath(name).read_text("utf-8"), name
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read(), str(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error([f"{path}: cannot read: {exc}"]) from None
+
+
+def parse_table(text, name, error):
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error([f"{name}: {exc}"]) from None
 
 
 @dataclass(frozen=True)

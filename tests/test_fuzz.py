@@ -5,6 +5,7 @@ import tempfile
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
 from schemathesis.config import SchemathesisConfig
 
 from shoefit import create_app
@@ -43,3 +44,13 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=CONFIG)
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_keeps_its_documented_contract(case):
     case.call_and_validate()
+
+
+def test_the_openapi_document_validates_with_and_without_admin_endpoints(tmp_path):
+    validate(APP.test_client().get("/openapi.json").get_json())
+    with_admin = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path}/f.sqlite3", "INSTANCE_PATH": str(tmp_path), "ADMIN_KEYS": ("k",)}
+    )
+    spec = with_admin.test_client().get("/openapi.json").get_json()
+    validate(spec)
+    assert "/v1/admin/catalog/reload" in spec["paths"]
