@@ -34,14 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a pack
 
 from bench_recommend import BRANDS, profiles_for, synthetic_csv  # noqa: E402 (re-executes under .venv if needed)
 
-from shoefit.batch import BatchEngine  # noqa: E402
-from shoefit.batchio import CSV_COLUMNS, CsvRows, RowError  # noqa: E402
-from shoefit.catalog import Catalog  # noqa: E402
-from shoefit.recommender import Recommender  # noqa: E402
-from shoefit.rules import KnowledgeBase  # noqa: E402
-from shoefit.scoring import Filters, rank  # noqa: E402
-from shoefit.vocabulary import CONDITIONS, FIT_ISSUES, PAIN_CHARACTERS, PAIN_TIMINGS, SURFACES, SYMPTOMS  # noqa: E402
-from shoefit.vocabulary import TERRAINS, WIDTHS  # noqa: E402
+from shoefit.batch.engine import BatchEngine  # noqa: E402
+from shoefit.batch.rows import CSV_COLUMNS, CsvRows, RowError  # noqa: E402
+from shoefit.core.catalog import Catalog  # noqa: E402
+from shoefit.core.recommender import Recommender  # noqa: E402
+from shoefit.core.rules import KnowledgeBase  # noqa: E402
+from shoefit.core.scoring import Filters, rank  # noqa: E402
+from shoefit.core.vocabulary import CONDITIONS, FIT_ISSUES, PAIN_CHARACTERS, PAIN_TIMINGS, SURFACES, SYMPTOMS  # noqa: E402
+from shoefit.core.vocabulary import TERRAINS, WIDTHS  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = 20251
@@ -112,10 +112,10 @@ def write_runners(path, n, brands, seed=SEED):
         out.writerows(runner_row(rng, i, brands) for i in range(n))
 
 
-def runner_profiles(n, brands, filters):
+def runner_profiles(n, catalog, brands, filters):
     """n Profiles of the mix (typos left out), validated the way the batch CLI does."""
     rng = random.Random(SEED)
-    reader = CsvRows(tuple(HEADER))
+    reader = CsvRows(tuple(HEADER), catalog)
     drop = [HEADER.index(c) for c in FILTER_COLUMNS]
     profiles = []
     while len(profiles) < n:
@@ -155,8 +155,8 @@ def bench_engine(catalog, label, brands, n_batch, n_single):
     knowledge = KnowledgeBase.load()
     typical = [p for _, p in profiles_for(catalog)]
     runner_sets = {
-        "mix, no filters": runner_profiles(n_batch, brands, filters=False),
-        "mix, filters": runner_profiles(n_batch, brands, filters=True),
+        "mix, no filters": runner_profiles(n_batch, catalog, brands, filters=False),
+        "mix, filters": runner_profiles(n_batch, catalog, brands, filters=True),
         "5 typical x N": [typical[i % len(typical)] for i in range(n_batch)],
     }
     print(f"\n== 1. Engine: BatchEngine(top={TOP}).score vs one runner at a time, {label} ==")
@@ -196,11 +196,11 @@ def engine_stages(catalog, knowledge, profiles):
     total = sum(tottime for _, _, tottime, _, _ in stats.values())
     cumulative = {(Path(file).name, name): cum for (file, _, name), (_, _, _, cum, _) in stats.items()}
     stages = {
-        "rules": cumulative.get(("rules.py", "assess"), 0.0),
+        "rules": cumulative.get(("rule_block.py", "assess"), 0.0),
         # FilterCombos: BatchEngine's own __init__ runs before the profiler starts.
-        "filters": cumulative.get(("batch.py", "__init__"), 0.0) + cumulative.get(("batch.py", "masks"), 0.0),
-        "matrix scores": cumulative.get(("scoring.py", "score_block"), 0.0),
-        "top-k select": cumulative.get(("scoring.py", "top_k_block"), 0.0),
+        "filters": cumulative.get(("engine.py", "__init__"), 0.0) + cumulative.get(("engine.py", "masks"), 0.0),
+        "matrix scores": cumulative.get(("block_scoring.py", "score_block"), 0.0),
+        "top-k select": cumulative.get(("block_scoring.py", "top_k_block"), 0.0),
     }
     stages["picks & rest"] = total - sum(stages.values())
     return {stage: seconds / total for stage, seconds in stages.items()}
@@ -294,7 +294,7 @@ def bench_end_to_end(n, formats, jobs):
             out.unlink()
         largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"   largest single process over these runs: {largest:.0f} MB (ru_maxrss)")
-    shares = engine_stages(catalog, KnowledgeBase.load(), runner_profiles(min(n, 50_000), catalog.brands, True))
+    shares = engine_stages(catalog, KnowledgeBase.load(), runner_profiles(min(n, 50_000), catalog, catalog.brands, True))
     print(f"   'score' by stage (BatchEngine.score on {min(n, 50_000):,} of these runners, under cProfile): ", end="")
     print(", ".join(f"{stage} {share:.0%}" for stage, share in shares.items()))
 

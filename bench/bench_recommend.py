@@ -48,13 +48,13 @@ except ImportError:
     raise
 
 from shoefit import create_app
-from shoefit.api import json_response
-from shoefit.catalog import Catalog
-from shoefit.profile import Profile
-from shoefit.recommender import Recommender
-from shoefit.rules import KnowledgeBase
-from shoefit.schemas import ProfileSchema
-from shoefit.scoring import Filters, rank
+from shoefit.core.catalog import Catalog
+from shoefit.core.profile import Profile
+from shoefit.core.recommender import Recommender
+from shoefit.core.rules import KnowledgeBase
+from shoefit.core.scoring import Filters, rank
+from shoefit.core.validation import ProfileSchema
+from shoefit.web.responses import json_response
 
 SEED = 20250
 WARMUP_ROUNDS = 5
@@ -296,7 +296,7 @@ def report_in_process(results):
 
     print("\n   Where the time goes (medians, ms): rules = requirements() [check + assess + reasons];")
     print("   scoring = scoring.rank alone; explain = total - rules - scoring (breakdown + why per pick);")
-    print("   json = api.json_response(body), the response the API builds (not part of recommend()).")
+    print("   json = responses.json_response(body), the response the API builds (not part of recommend()).")
     head = f"{'catalog':<16}{'total':>9}{'rules':>9}{'scoring':>9}{'explain':>9}{'json':>9}"
     print(head)
     print("-" * len(head))
@@ -465,7 +465,7 @@ def wrk_lua(bodies):
 
 def distinct_bodies(n, seed=SEED):
     """n kiosk-style requests with random answers, no two the same runner."""
-    from shoefit.vocabulary import ARCH_TYPES, FIT_ISSUES, PRONATIONS, SYMPTOMS, WIDTHS
+    from shoefit.core.vocabulary import ARCH_TYPES, FIT_ISSUES, PRONATIONS, SYMPTOMS, WIDTHS
 
     rng = random.Random(seed)
     bodies = set()

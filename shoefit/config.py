@@ -1,14 +1,22 @@
-"""Settings: defaults, overridden by SHOEFIT_* environment variables, overridden by create_app(config)."""
+"""Settings: defaults, overridden by SHOEFIT_* environment variables, overridden by create_app(config).
+
+Read by the service (web/app.py) and the command line alike, so both find the same catalog, rules,
+database and instance folder.
+"""
 
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import limits
 
+from .core.errors import ShoefitError
 
-class ConfigError(Exception):
+
+class ConfigError(ShoefitError):
     pass
 
 
@@ -171,3 +179,31 @@ def load(overrides=None, environ=os.environ):
         config[setting.name] = setting.default if raw in (None, "") else _parse(setting, raw)
     config.update(overrides or {})
     return config
+
+
+def instance_path(config):
+    """The instance folder `config` names (SHOEFIT_INSTANCE_PATH), else the default one."""
+    return config["INSTANCE_PATH"] or default_instance_path()
+
+
+def default_instance_path():
+    """instance/ beside the package in a checkout, <prefix>/var/shoefit-instance when installed.
+
+    Flask's own rule for an app named shoefit, worked out without Flask, so the command line finds the
+    service's folder without loading the web layer.
+    """
+    package_path = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    prefix = os.path.abspath(sys.prefix)
+    if PurePath(package_path).is_relative_to(prefix):
+        return os.path.join(prefix, "var", "shoefit-instance")
+    site_parent, site_folder = os.path.split(package_path)
+    if site_folder.lower() != "site-packages":
+        return os.path.join(package_path, "instance")
+    parent, folder = os.path.split(site_parent)
+    if folder.lower() == "lib":
+        prefix = parent
+    elif os.path.basename(parent).lower() == "lib":
+        prefix = os.path.dirname(parent)
+    else:
+        prefix = site_parent
+    return os.path.join(prefix, "var", "shoefit-instance")

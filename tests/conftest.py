@@ -6,9 +6,10 @@ import pytest
 import sqlalchemy as sa
 
 from shoefit import create_app
-from shoefit.catalog import Catalog
-from shoefit.rules import KnowledgeBase
-from shoefit.store import Store, sqlalchemy_url
+from shoefit.core.catalog import Catalog
+from shoefit.core.rules import KnowledgeBase
+from shoefit.store.engine import sqlalchemy_url
+from shoefit.store.fittings import Store
 
 POSTGRES_TEST_URL = "SHOEFIT_TEST_DATABASE_URL"
 

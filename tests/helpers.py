@@ -3,14 +3,16 @@
 import csv
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from hypothesis import strategies as st
 
-from shoefit.catalog import REQUIRED_COLUMNS
-from shoefit.profile import Profile
-from shoefit.schemas import ProfileSchema
-from shoefit.vocabulary import ENUMS
+from shoefit.core.catalog_csv import REQUIRED_COLUMNS
+from shoefit.core.profile import Profile
+from shoefit.core.validation import ProfileSchema
+from shoefit.core.vocabulary import ENUMS
 
 ROOT = Path(__file__).resolve().parent.parent
 # CI and developers have the seed texts beside the repo; SHOEFIT_SEEDS_DIR points elsewhere.
@@ -20,6 +22,13 @@ SEEDS_DIR = Path(os.environ.get("SHOEFIT_SEEDS_DIR") or ROOT.parent / "shared" /
 def profile(**raw):
     """A Profile exactly as the API would build it from this request body."""
     return Profile.from_dict(ProfileSchema().load(raw))
+
+
+def loaded_by(modules, libraries):
+    """Which of `libraries` a fresh interpreter has loaded once it has imported `modules`."""
+    code = f"import sys, {', '.join(modules)}; print(' '.join(m for m in {tuple(libraries)!r} if m in sys.modules))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return run.stdout.split()
 
 
 def shoe_row(**overrides):

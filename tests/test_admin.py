@@ -6,9 +6,12 @@ import time
 
 import pytest
 
-from shoefit import create_app, served, similar
-from shoefit.api import recommender
-from shoefit.catalog import Catalog, CatalogError
+from shoefit import create_app
+from shoefit.core import similar
+from shoefit.web import served_catalog as served
+from shoefit.web.context import catalog_holder, recommender
+from shoefit.core.catalog import Catalog
+from shoefit.core.catalog_csv import CatalogError
 
 from helpers import catalog_csv, shoe_row
 
@@ -80,7 +83,7 @@ def shoe_ids(client):
 
 
 def point_at(instance, name):
-    # As served.py writes it: a new file renamed over the old, so each write is told apart at once.
+    # As served_catalog.py writes it: a new file renamed over the old, so each write is told apart at once.
     instance.joinpath("pointer.tmp").write_bytes(name if isinstance(name, bytes) else name.encode())
     os.replace(instance / "pointer.tmp", instance / served.POINTER)
 
@@ -173,7 +176,7 @@ def test_an_uploaded_catalog_is_served_at_once(app, client):
     vocabulary = client.get("/v1/vocabulary").get_json()
     assert vocabulary["brands"] == ["Newbrand", "Otherbrand"] and vocabulary["catalog"]["version"] == NEW_VERSION
     assert client.get("/readyz").get_json()["catalog"]["version"] == NEW_VERSION
-    assert app.extensions["shoefit"].catalog.version == NEW_VERSION
+    assert catalog_holder(app).served_catalog().catalog.version == NEW_VERSION
 
 
 def test_the_memo_does_not_outlive_its_catalog(client):
@@ -304,13 +307,13 @@ def test_a_request_in_flight_finishes_on_the_catalog_it_started_with(app, monkey
 
 
 def test_a_request_takes_the_catalog_once(app):
-    holder = app.extensions[served.EXTENSION]
+    holder = catalog_holder(app)
     with app.test_request_context("/v1/shoes"):
         app.preprocess_request()
         first = recommender()
         holder.upload(NEW.encode(), "new")
         assert recommender() is first and first.catalog.version == OLD_VERSION
-    assert holder.current.catalog.version == NEW_VERSION
+    assert holder.served_catalog().catalog.version == NEW_VERSION
 
 
 def test_the_pointer_is_looked_at_once_a_second_at_most(app, monkeypatch):
@@ -339,7 +342,7 @@ def test_an_upload_to_one_worker_reaches_the_others_within_a_second(instance, co
 
 def test_a_pointer_to_a_broken_catalog_keeps_the_old_one_serving(instance, configured, caplog):
     app = make_app(instance, configured)
-    app.extensions[served.EXTENSION].interval = 0
+    catalog_holder(app).interval = 0
     client = app.test_client()
     broken = served.catalog_file("0123456789abcdef")
     instance.joinpath(broken).write_text(BROKEN)

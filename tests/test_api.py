@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from shoefit import create_app
-from shoefit.vocabulary import ENUMS, LEVEL_ORDER
+from shoefit.core.vocabulary import ENUMS, LEVEL_ORDER
+from shoefit.web.context import catalog_holder
 
 from helpers import runner_bodies
 
@@ -221,7 +222,7 @@ def test_wrong_method_and_unknown_path_are_problems(client):
 
 def test_an_internal_error_is_a_500_problem_without_a_traceback(monkeypatch):
     app = create_app()  # not TESTING: errors are handled as in production
-    service = app.extensions["shoefit"]
+    service = catalog_holder(app).served_catalog().recommender
 
     def explode(profile):
         raise RuntimeError("secret internals")

@@ -8,13 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shoefit import batchio
-from shoefit.batch import BatchEngine
-from shoefit.batchio import CSV_COLUMNS, CsvRows, JsonRows, RowError, atomic_file, picks_batch
-from shoefit.profile import Profile
-from shoefit.recommender import InvalidProfile
-from shoefit.schemas import PainSchema, ProfileSchema, TrainingSchema
-from shoefit.vocabulary import ENUMS
+from shoefit.batch import formats
+from shoefit.batch.chunk_scorer import picks_batch
+from shoefit.batch.engine import BatchEngine
+from shoefit.batch.rows import CSV_COLUMNS, CsvRows, JsonRows, RowError
+from shoefit.core.atomic_file import atomic_file
+from shoefit.core.profile import Profile
+from shoefit.core.validation import InvalidProfile, check_brands
+from shoefit.core.validation import PainSchema, ProfileSchema, TrainingSchema
+from shoefit.core.vocabulary import ENUMS
 
 DOCUMENTED_COLUMNS = [
     "arch_type", "pronation", "fit_issues", "symptoms", "conditions", "pain_days", "pain_severity",
@@ -117,7 +119,7 @@ def api_outcome(engine, body):
     """What the API makes of a request body: a Profile, or the top-level fields it refuses."""
     try:
         profile = Profile.from_dict(ProfileSchema().load(body))
-        engine.check(profile)
+        check_brands(engine.catalog, profile)
     except ma.ValidationError as exc:
         return set(exc.messages)
     except InvalidProfile as exc:
@@ -131,14 +133,11 @@ def top_level(name):
     return name.partition("_")[0] if name.startswith(("pain_", "training_")) else name
 
 
-def batch_outcome(engine, rows, line, cells):
+def batch_outcome(rows, line, cells):
     try:
         _, profile, _ = rows.read(line, cells)
-        engine.check(profile)
     except RowError as exc:
-        return {top_level(name) for name, *_ in exc.problems}
-    except InvalidProfile as exc:
-        return {e["field"].split(".")[0] for e in exc.errors}
+        return {top_level(e["field"]) for e in exc.errors}
     return profile
 
 
@@ -148,31 +147,31 @@ def test_csv_rows_are_judged_exactly_as_the_api_judges_requests(catalog, knowled
     engine = BatchEngine(catalog, knowledge)
     for row in rows:
         header = tuple(row)
-        reader = CsvRows(header)
+        reader = CsvRows(header, catalog)
         cells = [row[c] for c in header]
         wanted = api_outcome(engine, reference_body(row))
         # Twice: the second time every field comes from the memo.
-        assert batch_outcome(engine, reader, 7, cells) == wanted
-        assert batch_outcome(engine, reader, 7, list(cells)) == wanted
+        assert batch_outcome(reader, 7, cells) == wanted
+        assert batch_outcome(reader, 7, list(cells)) == wanted
         via_json = orjson.dumps(reference_body(row))
-        assert batch_outcome(engine, JsonRows(), 7, via_json) == wanted
+        assert batch_outcome(JsonRows(catalog), 7, via_json) == wanted
 
 
-def test_a_rejected_cell_is_named_by_column_value_and_reason():
-    reader = CsvRows(("id", "arch_type", "pain_days", "symptoms"))
+def test_a_rejected_cell_is_named_by_column_value_and_reason(catalog):
+    reader = CsvRows(("id", "arch_type", "pain_days", "symptoms"), catalog)
     with pytest.raises(RowError) as caught:
         reader.read(3, ["r9", "flatt", "abc", "forefoot_pain|oops"])
     assert caught.value.key == "r9"
-    problems = {column: (value, reason) for column, value, reason in caught.value.problems}
+    problems = {e["field"]: (e["value"], e["message"]) for e in caught.value.errors}
     assert problems["arch_type"] == ("flatt", "must be one of: flat, neutral, high, unknown")
     assert problems["pain_days"] == ("abc", "Not a valid integer.")
     assert problems["symptoms"][0] == "oops"
 
 
-def test_a_row_without_id_is_named_by_its_line():
-    key, profile, limit = CsvRows(("arch_type",)).read(12, ["high"])
+def test_a_row_without_id_is_named_by_its_line(catalog):
+    key, profile, limit = CsvRows(("arch_type",), catalog).read(12, ["high"])
     assert (key, profile.arch_type, limit) == ("12", "high", None)
-    key, _, limit = JsonRows().read(4, b'{"limit": 3}')
+    key, _, limit = JsonRows(catalog).read(4, b'{"limit": 3}')
     assert (key, limit) == ("4", 3)
 
 
@@ -208,5 +207,5 @@ def test_atomic_file_leaves_the_old_file_when_the_block_fails(tmp_path):
 
 
 def test_unknown_extensions_are_refused():
-    with pytest.raises(batchio.InputError, match="must end in .csv, .jsonl, .parquet"):
-        batchio.format_of("out.xlsx", batchio.OUTPUT_FORMATS, "output file")
+    with pytest.raises(formats.InputError, match="must end in .csv, .jsonl, .parquet"):
+        formats.format_of("out.xlsx", formats.OUTPUT_FORMATS, "output file")

@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 
 from shoefit import create_app
-from shoefit.catalog import REQUIRED_COLUMNS, Catalog, CatalogError, parse_rows
+from shoefit.core.catalog import Catalog
+from shoefit.core.catalog_csv import REQUIRED_COLUMNS, CatalogError, parse_rows
 
 from helpers import ROOT, catalog_csv, shoe_row
 
@@ -162,8 +163,8 @@ def test_missing_catalog_file_is_a_clear_error(tmp_path):
     assert "nope.csv" in str(caught.value) and "cannot read" in str(caught.value)
 
 
-def test_an_installed_wheel_finds_its_bundled_catalog(tmp_path):
-    """The default catalog must work from a normal install, not only the source tree."""
+def test_an_installed_wheel_carries_every_module_and_data_file(tmp_path):
+    """The default catalog, the knowledge tables and the migrations must work from a normal install."""
     build = subprocess.run(
         [
             sys.executable,
@@ -182,19 +183,30 @@ def test_an_installed_wheel_finds_its_bundled_catalog(tmp_path):
     )
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = tmp_path.glob("shoefit-*.whl")
-    target = tmp_path / "site"
+    # Laid out as a virtualenv's site-packages, where Flask puts the instance folder under the prefix.
+    prefix = tmp_path / "prefix"
+    target = prefix / "lib" / "python3" / "site-packages"
     zipfile.ZipFile(wheel).extractall(target)
-    assert (target / "shoefit" / "bundled" / "catalog.csv").is_file()
+    shipped = {p.relative_to(target).as_posix() for p in target.joinpath("shoefit").rglob("*") if p.is_file()}
+    source = {
+        p.relative_to(ROOT).as_posix()
+        for pattern in ("*.py", "*.toml", "*.mako")
+        for p in ROOT.joinpath("shoefit").rglob(pattern)
+    }
+    assert source <= shipped, sorted(source - shipped)
+    assert "shoefit/bundled/catalog.csv" in shipped
     probe = (
-        "import shoefit.catalog as c; cat = c.Catalog.load(); "
-        "print(c.__file__); print(c.bundled_catalog_path()); print(len(cat))"
+        "import flask, shoefit.config, shoefit.core.catalog as c; cat = c.Catalog.load(); "
+        "print(c.__file__); print(c.bundled_catalog_path()); print(len(cat)); "
+        "print(shoefit.config.default_instance_path()); print(flask.Flask('shoefit').instance_path)"
     )
     run = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(target)}, capture_output=True, text=True
     )
-    module, path, size = run.stdout.split()
+    module, path, size, instance, flasks = run.stdout.split()
     assert module.startswith(str(target)) and path.startswith(str(target))
     assert int(size) == len(Catalog.load())
+    assert instance == flasks == str(prefix / "var" / "shoefit-instance")
 
 
 def test_a_hopeless_file_stops_after_a_bounded_number_of_problems():

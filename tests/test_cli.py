@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from shoefit import store as store_module
-from shoefit.catalog import bundled_catalog_path
-from shoefit.cli import main
-from shoefit.store import FittingRow, Store, sqlalchemy_url
+from shoefit import config
+from shoefit.core.catalog import bundled_catalog_path
+from shoefit.cli.main import main
+from shoefit.store.engine import sqlalchemy_url
+from shoefit.store.fittings import Store
+from shoefit.store.tables import FittingRow
 
 from helpers import catalog_csv, shoe_row
 
@@ -49,7 +51,7 @@ def fittings_database(store_url, monkeypatch):
 def test_db_upgrade_creates_the_default_database_in_the_instance_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("SHOEFIT_DATABASE_URL", raising=False)
     monkeypatch.delenv("SHOEFIT_INSTANCE_PATH", raising=False)
-    monkeypatch.setattr(store_module, "default_instance_path", lambda: str(tmp_path / "instance"))
+    monkeypatch.setattr(config, "default_instance_path", lambda: str(tmp_path / "instance"))
     assert main(["db", "upgrade"]) == 0
     assert "at revision 0001" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
@@ -92,7 +94,7 @@ def test_purge_refuses_a_bad_duration(age, capsys):
 
 @pytest.mark.parametrize("age", ["12h", "90d", "2w", "5200w"])
 def test_purge_takes_hours_days_and_weeks(age):
-    from shoefit.cli import duration
+    from shoefit.cli.db_commands import duration
 
     assert duration(age) > timedelta(0)
 

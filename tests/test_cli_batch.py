@@ -13,11 +13,11 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-import shoefit
-from shoefit.batch import BatchEngine
-from shoefit.cli import main
-from shoefit.recommender import Recommender
-from shoefit.vocabulary import ARCH_TYPES, PRONATIONS
+import shoefit.batch
+from shoefit.batch.engine import BatchEngine
+from shoefit.cli.main import main
+from shoefit.core.recommender import Recommender
+from shoefit.core.vocabulary import ARCH_TYPES, PRONATIONS
 
 from helpers import ROOT, catalog_csv, profile, shoe_row
 
@@ -232,8 +232,8 @@ def test_a_scheduler_without_the_dask_engine_is_a_usage_error(capsys):
 
 def test_the_dask_engine_without_dask_says_what_to_install(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)
-    monkeypatch.delitem(sys.modules, "shoefit.distributed", raising=False)
-    monkeypatch.delattr(shoefit, "distributed", raising=False)  # or `from . import distributed` finds it there
+    monkeypatch.delitem(sys.modules, "shoefit.batch.dask_engine", raising=False)
+    monkeypatch.delattr(shoefit.batch, "dask_engine", raising=False)  # or `from . import dask_engine` finds it there
     source = write_csv(tmp_path / "runners.csv", RUNNERS)
     assert main(["score", source, "-o", str(tmp_path / "picks.csv"), "--engine", "dask"]) == 2
     assert "pip install 'shoefit[dask]'" in capsys.readouterr().err

@@ -1,3 +1,4 @@
+import flask
 import pytest
 
 from shoefit import config, create_app
@@ -50,3 +51,10 @@ def test_a_switch_takes_the_usual_spellings(raw, value):
 def test_a_bad_switch_names_the_variable_and_the_choices(raw):
     with pytest.raises(ConfigError, match=rf"SHOEFIT_AUTO_MIGRATE={raw!r}: expected 1 or 0"):
         config.load(environ={"SHOEFIT_AUTO_MIGRATE": raw})
+
+
+def test_the_default_instance_folder_is_flasks_own_for_the_app(monkeypatch):
+    # The command line works the folder out without Flask; it must be the one Flask would pick for the app.
+    monkeypatch.delenv("SHOEFIT_INSTANCE_PATH")  # the suite's own, outside the checkout
+    assert config.default_instance_path() == flask.Flask("shoefit").instance_path
+    assert create_app({"TESTING": True}).instance_path == config.default_instance_path()

@@ -4,7 +4,6 @@ import functools
 import importlib
 import random
 import re
-import subprocess
 import sys
 import time
 from types import SimpleNamespace
@@ -15,16 +14,18 @@ pytest.importorskip("distributed", reason="the Dask engine needs dask[distribute
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-import shoefit.distributed  # noqa: E402
-from shoefit import batchio  # noqa: E402
-from shoefit.batch import BatchEngine  # noqa: E402
-from shoefit.catalog import RATING_COLUMNS, Catalog, bundled_catalog_path  # noqa: E402
-from shoefit.cli import main  # noqa: E402
-from shoefit.distributed import ClusterError, DaskEngine, _PerWorker  # noqa: E402
-from shoefit.profile import Profile  # noqa: E402
-from shoefit.vocabulary import ENUMS  # noqa: E402
+import shoefit.batch.dask_engine  # noqa: E402
+from shoefit.batch import score_file  # noqa: E402
+from shoefit.batch.sources import Sources  # noqa: E402
+from shoefit.batch.engine import BatchEngine  # noqa: E402
+from shoefit.core.catalog import Catalog, bundled_catalog_path
+from shoefit.core.catalog_csv import RATING_COLUMNS  # noqa: E402
+from shoefit.cli.main import main  # noqa: E402
+from shoefit.batch.dask_engine import ClusterError, DaskEngine, _PerWorker  # noqa: E402
+from shoefit.core.profile import Profile  # noqa: E402
+from shoefit.core.vocabulary import ENUMS  # noqa: E402
 
-from helpers import catalog_csv, profile, shoe_row  # noqa: E402
+from helpers import catalog_csv, loaded_by, profile, shoe_row  # noqa: E402
 from test_cli_batch import RUNNERS, interrupt_on_third_chunk, listing, write_csv, write_jsonl  # noqa: E402
 
 TOP = 7
@@ -90,7 +91,7 @@ def random_profiles(rng, brands, n):
 
 def worker_builds(client, version):
     # A lambda travels by value and reads the counter of the worker's own module.
-    return client.run(lambda: sys.modules["shoefit.distributed"].BUILDS[version])
+    return client.run(lambda: sys.modules["shoefit.batch.dask_engine"].BUILDS[version])
 
 
 @pytest.mark.parametrize(
@@ -142,23 +143,22 @@ def test_without_a_scheduler_a_local_cluster_is_started_and_closed(catalog, know
 
 
 def test_workers_with_another_shoefit_version_are_refused():
-    plugin = _PerWorker(batchio.Sources.read(), functools.partial(BatchEngine, top=TOP))
+    plugin = _PerWorker(Sources.read(), functools.partial(BatchEngine, top=TOP))
     plugin.version = "0.0.1"
     with pytest.raises(ClusterError, match=r"worker tcp://w:1 runs shoefit .*, this machine 0\.0\.1: install the same"):
         plugin.setup(worker=SimpleNamespace(address="tcp://w:1"))
 
 
 def test_the_local_engine_and_cli_never_import_dask():
-    code = "import sys, shoefit, shoefit.batch, shoefit.cli; print(sorted({'dask', 'distributed'} & set(sys.modules)))"
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert run.stdout.strip() == "[]"
+    modules = ("shoefit", "shoefit.batch.engine", "shoefit.batch.score_file", "shoefit.cli.main")
+    assert loaded_by(modules, ("dask", "distributed")) == []
 
 
 def test_without_dask_the_import_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
-    monkeypatch.delitem(sys.modules, "shoefit.distributed")
+    monkeypatch.delitem(sys.modules, "shoefit.batch.dask_engine")
     with pytest.raises(ImportError, match=r"pip install 'shoefit\[dask\]'"):
-        importlib.import_module("shoefit.distributed")
+        importlib.import_module("shoefit.batch.dask_engine")
 
 
 # ------------------------------------------------------------------ shoefit score --engine dask
@@ -208,8 +208,8 @@ def shoefit_plugins(client):
 
 def test_stage_seconds_come_back_from_the_workers(cluster, tmp_path, catalog, knowledge):
     source = write_csv(tmp_path / "runners.csv", RUNNERS * 20)
-    summary = batchio.score_file(
-        source, tmp_path / "picks.csv", sources=batchio.Sources.read(), catalog=catalog, knowledge=knowledge, chunk=10,
+    summary = score_file.score_file(
+        source, tmp_path / "picks.csv", sources=Sources.read(), catalog=catalog, knowledge=knowledge, chunk=10,
         engine="dask", scheduler=cluster.scheduler_address,
     )  # fmt: skip
     assert summary.read == summary.scored == 140
@@ -221,7 +221,7 @@ def test_an_interrupted_run_on_a_cluster_leaves_the_old_files_and_frees_the_clus
     out, rejects = tmp_path / "picks.csv", tmp_path / "rejects.csv"
     out.write_text("old picks")
     rejects.write_text("old rejects")
-    monkeypatch.setattr(batchio.Summary, "add", ctrl_c_after_two_chunks(batchio.Summary.add))
+    monkeypatch.setattr(score_file.Summary, "add", ctrl_c_after_two_chunks(score_file.Summary.add))
     args = ["score", source, "-o", str(out), "--rejects", str(rejects), "--chunk", "2", "--engine", "dask"]
     assert main([*args, "--scheduler", cluster.scheduler_address]) == 130
     assert out.read_text() == "old picks" and rejects.read_text() == "old rejects"
@@ -254,7 +254,7 @@ def started_clusters(monkeypatch):
         started.append(LocalCluster(n_workers=1, processes=False, dashboard_address=":0", **options))
         return started[-1]
 
-    monkeypatch.setattr(shoefit.distributed, "LocalCluster", local_cluster)
+    monkeypatch.setattr(shoefit.batch.dask_engine, "LocalCluster", local_cluster)
     return started
 
 
@@ -289,7 +289,7 @@ def boom():
     [("tcp://127.0.0.1:1", "Timed out trying to connect to tcp://127.0.0.1:1 after 1 s"), ("nonsense", "missing port")],
 )
 def test_a_scheduler_that_does_not_answer_exits_2_in_time(tmp_path, monkeypatch, capsys, address, reason):
-    monkeypatch.setattr(shoefit.distributed, "CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(shoefit.batch.dask_engine, "CONNECT_TIMEOUT", 1)
     source = write_csv(tmp_path / "runners.csv", RUNNERS)
     start = time.monotonic()
     assert main(["score", source, "-o", str(tmp_path / "picks.csv"), "--engine", "dask", "--scheduler", address]) == 2
@@ -299,7 +299,7 @@ def test_a_scheduler_that_does_not_answer_exits_2_in_time(tmp_path, monkeypatch,
 
 
 def test_workers_with_another_shoefit_version_refuse_the_run(cluster, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(shoefit.distributed, "_shoefit_version", lambda: "0.0.1")  # here, not on the workers
+    monkeypatch.setattr(shoefit.batch.dask_engine, "_shoefit_version", lambda: "0.0.1")  # here, not on the workers
     source = write_csv(tmp_path / "runners.csv", RUNNERS)
     args = ["score", source, "-o", str(tmp_path / "picks.csv"), "--engine", "dask"]
     assert main([*args, "--scheduler", cluster.scheduler_address]) == 2

@@ -7,21 +7,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import fields as f
 
-from shoefit.catalog import RATING_COLUMNS, Catalog
-from shoefit.feedback import (
-    FEEDBACK_POINTS,
-    Feedback,
-    FeedbackError,
-    FeedbackTable,
-    InvalidTryOn,
-    default_table,
-)
-from shoefit.recommender import Recommender
-from shoefit.rules import ATTRIBUTE_NAMES
-from shoefit.schemas import FeedbackSchema, RecommendationsResponseSchema
-from shoefit.scoring import Filters, rank
-from shoefit.similar import space
-from shoefit.vocabulary import DECISIONS, FIT_ISSUES
+from shoefit.core.catalog import Catalog
+from shoefit.core.catalog_csv import RATING_COLUMNS
+from shoefit.core.feedback import FEEDBACK_POINTS, Feedback
+from shoefit.core.feedback_table import FeedbackError, FeedbackTable, default_table
+from shoefit.core.tryons import InvalidTryOn
+from shoefit.core.recommender import Recommender
+from shoefit.core.vocabulary import ATTRIBUTE_NAMES
+from shoefit.web.fitting_schemas import FeedbackSchema
+from shoefit.web.response_schemas import RecommendationsResponseSchema
+from shoefit.core.scoring import Filters, rank
+from shoefit.core.similar import space
+from shoefit.core.vocabulary import DECISIONS, FIT_ISSUES
 
 from helpers import catalog_csv, profile, runner_bodies, shoe_row
 from test_rules import seed_sections

@@ -6,7 +6,8 @@ import re
 import orjson
 import pytest
 
-from shoefit import create_app, observability
+from shoefit import create_app
+from shoefit.web import observability
 from shoefit.config import ConfigError, load
 
 GENERATED = re.compile(r"[0-9a-f]{32}")

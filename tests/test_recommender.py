@@ -3,8 +3,9 @@
 import orjson
 
 from shoefit import create_app
-from shoefit.catalog import Catalog
-from shoefit.recommender import Recommender
+from shoefit.core.catalog import Catalog
+from shoefit.core.recommender import Recommender
+from shoefit.web.context import catalog_holder
 
 from helpers import catalog_csv, profile, shoe_row
 
@@ -40,6 +41,6 @@ def test_the_memo_is_bounded_and_belongs_to_one_catalog(knowledge):
 
 
 def test_memo_size_zero_turns_it_off():
-    service = create_app({"MEMO_SIZE": 0}).extensions["shoefit"]
+    service = catalog_holder(create_app({"MEMO_SIZE": 0})).served_catalog().recommender
     assert not hasattr(service.recommend_json, "cache_info")
-    assert hasattr(create_app().extensions["shoefit"].recommend_json, "cache_info")
+    assert hasattr(catalog_holder(create_app()).served_catalog().recommender.recommend_json, "cache_info")

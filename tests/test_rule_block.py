@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shoefit.rules import KnowledgeBase, RuleBlock, _ValueTable
+from shoefit.batch.rule_block import RuleBlock, _ValueTable
+from shoefit.core.rules import KnowledgeBase
 
 from helpers import profile, runner_bodies
 

@@ -5,8 +5,9 @@ import tomllib
 
 import pytest
 
-from shoefit.rules import ATTRIBUTE_NAMES, KnowledgeBase, RulesError
-from shoefit.vocabulary import LEVEL_ORDER
+from shoefit.core.rules import KnowledgeBase, RulesError
+from shoefit.core.vocabulary import ATTRIBUTE_NAMES
+from shoefit.core.vocabulary import LEVEL_ORDER
 
 from helpers import SEEDS_DIR, profile
 

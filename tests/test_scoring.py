@@ -8,10 +8,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shoefit.catalog import Catalog
-from shoefit.recommender import Recommender
-from shoefit.rules import ATTRIBUTE_NAMES
-from shoefit.scoring import Filters, rank, score, top_k
+from shoefit.core.catalog import Catalog
+from shoefit.core.recommender import Recommender
+from shoefit.core.vocabulary import ATTRIBUTE_NAMES
+from shoefit.core.scoring import Filters, rank, score, top_k
 
 from helpers import ROOT, catalog_csv, profile, shoe_row
 
@@ -155,11 +155,11 @@ def test_identical_shoes_tie_break_by_id_not_by_file_order():
 
 PROBE = """
 import json, sys
-from shoefit.catalog import Catalog
-from shoefit.profile import Profile
-from shoefit.recommender import Recommender
-from shoefit.rules import KnowledgeBase
-from shoefit.schemas import ProfileSchema
+from shoefit.core.catalog import Catalog
+from shoefit.core.profile import Profile
+from shoefit.core.recommender import Recommender
+from shoefit.core.rules import KnowledgeBase
+from shoefit.core.validation import ProfileSchema
 raw = json.loads(sys.argv[1])
 body = Recommender(Catalog.load(), KnowledgeBase.load()).recommend(Profile.from_dict(ProfileSchema().load(raw)))
 print(json.dumps(body, sort_keys=True))

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shoefit.catalog import Catalog
-from shoefit.schemas import SimilarShoesSchema
-from shoefit.similar import FEATURES, AttributeSpace, similarity, space
+from shoefit.core.catalog import Catalog
+from shoefit.web.response_schemas import SimilarShoesSchema
+from shoefit.core.similar import FEATURES, AttributeSpace, similarity, space
 
 from helpers import catalog_csv, shoe_row
 from test_api import assert_problem

@@ -11,19 +11,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from shoefit import create_app
-from shoefit.store import (
-    MIGRATIONS,
-    Base,
-    NotFound,
-    Store,
-    TryOn,
-    TryOnRow,
-    VersionConflict,
-    alembic_config,
-    default_instance_path,
-    sqlalchemy_url,
-)
+from shoefit.store.engine import sqlalchemy_url
+from shoefit.store.fittings import NotFound, Store, TryOnRecord, VersionConflict
+from shoefit.store.schema import MIGRATIONS, alembic_config
+from shoefit.store.tables import Base, TryOnRow
 
 PROFILE = {"width": "wide", "arch_type": "high", "symptoms": ["forefoot_pain"], "pain": {"days": 5, "note": "é"}}
 THREADS = 8
@@ -146,7 +137,7 @@ def test_a_tryon_is_activity_not_a_new_version(store):
     fitting = store.create_fitting(PROFILE)
     tryon = store.add_tryon(fitting.id, "hoka-bondi-9", 5, ("roomy toe box", "heel slips"), "returned")
     notes = ("roomy toe box", "heel slips")
-    assert tryon == TryOn(tryon.id, fitting.id, "hoka-bondi-9", 5, notes, "returned", tryon.created_at)
+    assert tryon == TryOnRecord(tryon.id, fitting.id, "hoka-bondi-9", 5, notes, "returned", tryon.created_at)
     assert _is_utc(tryon.created_at)
     assert store.tryons(fitting.id) == [tryon]
     after = store.get_fitting(fitting.id)
@@ -343,9 +334,3 @@ def test_without_a_url_the_store_is_a_sqlite_file_in_the_instance_folder(tmp_pat
     store.upgrade()
     assert other.is_file()
     store.close()
-
-
-def test_the_default_instance_folder_is_the_apps(monkeypatch):
-    monkeypatch.delenv("SHOEFIT_INSTANCE_PATH")  # the suite's own, outside the checkout
-    app = create_app({"TESTING": True})
-    assert default_instance_path() == app.instance_path

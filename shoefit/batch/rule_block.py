@@ -1,0 +1,132 @@
+"""The rules for a whole block of runners at once: assess() laid out as boolean columns and a matrix product."""
+
+import operator
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.vocabulary import ATTRIBUTE_NAMES, LEVEL_ORDER
+
+_FACTS = operator.attrgetter("facts")
+
+
+@dataclass(frozen=True)
+class BlockAssessment:
+    """KnowledgeBase.assess() for a block of runners, as far as batch scoring needs it."""
+
+    requirements: np.ndarray  # per runner, a row of targets and weights
+    targets: np.ndarray  # distinct requirements x attributes, equal to Assessment.targets
+    weights: np.ndarray
+    warning_sets: np.ndarray  # per runner, an index into warning_codes
+    warning_codes: list  # tuples of warning codes, most serious first
+
+
+class RuleBlock:
+    """Evaluates the rules for a whole block of runners at once.
+
+    Each distinct (field, operator, value) condition is a boolean column; a rule
+    fires where all its columns hold; the effects are a matrix product. A field's
+    values are few and repeat (an arch type, a set of symptoms, a number of days),
+    so each condition is evaluated once per distinct value, with the same compiled
+    test assess() uses, and looked up for every runner with that value.
+    One per engine: the value tables grow as the engine meets new values.
+    """
+
+    def __init__(self, rules):
+        self.rules = rules
+        conditions = list(dict.fromkeys(c for rule in rules for c in rule.conditions))
+        column = {c: i for i, c in enumerate(conditions)}
+        self.needs = np.zeros((len(conditions), len(rules)), dtype=np.float32)
+        for j, rule in enumerate(rules):
+            for c in rule.conditions:
+                self.needs[column[c], j] = 1
+        self.counts = self.needs.sum(axis=0)
+        by_field = {}
+        for i, c in enumerate(conditions):
+            by_field.setdefault(c.field, []).append(i)
+        self.fields = [
+            (name, np.array(cols), _ValueTable(name, [conditions[i].holds for i in cols]))
+            for name, cols in by_field.items()
+        ]
+        names = list(by_field)
+        self.read = operator.itemgetter(*names) if len(names) > 1 else lambda facts: (facts[names[0]],)
+        self.weighted_targets = np.zeros((len(rules), len(ATTRIBUTE_NAMES)))
+        self.weights = np.zeros_like(self.weighted_targets)
+        for j, rule in enumerate(rules):
+            for i, weighted_target, weight in rule.contributions:
+                self.weighted_targets[j, i] = weighted_target
+                self.weights[j, i] = weight
+        self.requiring_rules = [j for j, rule in enumerate(rules) if rule.requires]
+        self.warning_rules = [j for j, rule in enumerate(rules) if rule.warning]
+
+    def assess(self, profiles):
+        held = np.empty((len(profiles), len(self.needs)), dtype=np.float32)
+        if self.fields and profiles:
+            # One field's values for every runner, then each looked up in its table: loops in C.
+            values = zip(*map(self.read, map(_FACTS, profiles)), strict=True)
+            for i, ((name, cols, table), column) in enumerate(zip(self.fields, values, strict=True)):
+                if len(table) > _ValueTable.MAX_VALUES:
+                    # Free-form numbers could grow a table without end: start afresh.
+                    table = _ValueTable(name, table.tests)
+                    self.fields[i] = (name, cols, table)
+                held[:, cols] = table.truth(column)
+        fired = (held @ self.needs) == self.counts
+        # Far fewer runners differ in which requiring rules fire than in their answers.
+        first, requirements = unique_rows(np.packbits(fired[:, self.requiring_rules], axis=1))
+        on = fired[first].astype(np.float64)
+        # Exact sums (see EFFECT_GRID), so the order BLAS adds in does not matter.
+        sums, weights = on @ self.weighted_targets, on @ self.weights
+        targets = np.divide(sums, weights, out=np.zeros_like(weights), where=weights > 0)
+        warned = fired[:, self.warning_rules]
+        first, sets = unique_rows(np.packbits(warned, axis=1))
+        codes = [self._warning_codes(warned[i]) for i in first]
+        return BlockAssessment(requirements, targets, weights, sets, codes)
+
+    def _warning_codes(self, warned):
+        # As assess(): the first rule to give a code speaks for it; most serious first.
+        codes = {}
+        for j, on in zip(self.warning_rules, warned):
+            if on:
+                codes.setdefault(self.rules[j].warning["code"], self.rules[j].warning["level"])
+        return tuple(sorted(codes, key=lambda code: LEVEL_ORDER[codes[code]]))
+
+
+class _ValueTable(dict):
+    """A field's value -> its row in a table of which of the field's conditions hold."""
+
+    MAX_VALUES = 1 << 16
+
+    def __init__(self, name, tests):
+        super().__init__()
+        self.name, self.tests = name, tests
+        self.rows = []
+        self.table = np.zeros((0, len(tests)), dtype=bool)
+        self.lock = threading.Lock()  # an engine may serve several threads
+
+    def __missing__(self, value):
+        with self.lock:
+            if value in self:
+                return dict.__getitem__(self, value)
+            facts = {self.name: value}
+            self.rows.append([test(facts) for test in self.tests])
+            code = self[value] = len(self.rows) - 1
+            return code
+
+    def truth(self, values):
+        """(runners x conditions) truth of this field's conditions for each runner's value."""
+        codes = np.fromiter(map(self.__getitem__, values), dtype=np.intp, count=len(values))
+        table = self.table
+        if len(table) < len(self.rows):
+            table = self.table = np.array(self.rows, dtype=bool).reshape(-1, len(self.tests))
+        return table[codes]
+
+
+def unique_rows(matrix):
+    """(index of each distinct row's first occurrence, each row's distinct-row index)."""
+    matrix = np.ascontiguousarray(matrix)
+    if matrix.shape[1] == 0:
+        return np.zeros(min(1, len(matrix)), dtype=np.intp), np.zeros(len(matrix), dtype=np.intp)
+    keys = matrix.view(np.dtype((np.void, matrix.dtype.itemsize * matrix.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)

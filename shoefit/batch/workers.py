@@ -1,0 +1,66 @@
+"""Chunks scored in this machine's processes: here, or in worker processes that each build their own scorer.
+
+Results come back in input order, with a bounded number of chunks in flight, so reading never runs
+far ahead of writing; the Dask engine (dask_engine.py) hands its results back the same way.
+"""
+
+import collections
+import contextlib
+import functools
+import gc
+import itertools
+import multiprocessing
+import signal
+from concurrent.futures import ProcessPoolExecutor
+
+from .chunk_scorer import ChunkScorer
+
+
+def in_order(submit, items, window, cancel=None):
+    """The results of submit(item) for each item, in input order, with at most `window` futures pending.
+
+    Reading never runs far ahead of writing. `cancel(futures)` gets the ones still
+    pending when the results are not all taken: after an error, or when abandoned.
+    """
+    pending = collections.deque()
+    try:
+        for item in items:
+            pending.append(submit(item))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        if pending and cancel:
+            cancel(list(pending))
+
+
+@contextlib.contextmanager
+def scored_here(catalog, knowledge, sources, jobs, job, chunks):
+    """ChunkResults in input order: in this process, or in `jobs` worker processes when there is more than one chunk."""
+    head = list(itertools.islice(chunks, 2))
+    chunks = itertools.chain(head, chunks)
+    if jobs == 1 or len(head) < 2:
+        yield map(ChunkScorer(job, catalog, knowledge), chunks)
+        return
+    context = multiprocessing.get_context("spawn")  # no fork: the parent may hold threads (pyarrow, tqdm)
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(job, sources))
+    try:
+        yield in_order(functools.partial(pool.submit, _score_in_worker), chunks, window=2 * jobs)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+_worker_scorer = None
+
+
+def _start_worker(job, sources):
+    global _worker_scorer
+    # Ctrl-C reaches the whole process group; the parent decides and stops the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.disable()  # as paused_gc() in the parent, for the worker's whole life; ChunkScorer collects
+    _worker_scorer = ChunkScorer(job, *sources.load())
+
+
+def _score_in_worker(chunk):
+    return _worker_scorer(chunk)

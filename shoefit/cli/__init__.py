@@ -1,0 +1,1 @@
+"""The `shoefit` command line: one module per group of commands (see main.py)."""

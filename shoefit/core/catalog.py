@@ -1,0 +1,92 @@
+"""The shoe catalog: validated shoes held as the numeric arrays the scorer works on."""
+
+import functools
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder
+
+from .catalog_csv import RATING_COLUMNS, CatalogError, CatalogProblem, parse_bytes, read_bytes
+from .vocabulary import ATTRIBUTES, RATING_MAX, RATING_MIN, TERRAINS, WIDTHS
+
+PACKAGE = Path(__file__).parent.parent  # shoefit/
+TERRAIN_CODES = {name: i for i, name in enumerate(TERRAINS)}
+WIDTH_BITS = {name: 1 << i for i, name in enumerate(WIDTHS)}
+
+
+def bundled_catalog_path():
+    # An installed wheel carries data/catalog.csv as shoefit/bundled/catalog.csv
+    # (setup.cfg maps it); a source checkout or editable install reads it in place.
+    installed = PACKAGE / "bundled" / "catalog.csv"
+    return installed if installed.is_file() else PACKAGE.parent / "data" / "catalog.csv"
+
+
+class Catalog:
+    """Validated shoes plus the arrays the scorer works on, built once at load."""
+
+    def __init__(self, shoes, version, source):
+        if not shoes:
+            raise CatalogError([CatalogProblem(source, 1, None, None, "the catalog has no shoes")])
+        self.shoes = tuple(shoes)
+        self.version = version
+        self.source = source
+        self.index = {shoe["id"]: i for i, shoe in enumerate(self.shoes)}
+        self.ids = np.array([s["id"] for s in self.shoes])
+        self.matrix = np.array(
+            [[s[a] if a in RATING_COLUMNS else _seamless_rating(s) for a in ATTRIBUTES] for s in self.shoes],
+            dtype=np.float64,
+        )
+        self.terrain = np.array([TERRAIN_CODES[s["terrain"]] for s in self.shoes], dtype=np.int8)
+        self.width_bits = np.array([sum(WIDTH_BITS[w] for w in s["widths"]) for s in self.shoes], dtype=np.int8)
+        self.price = np.array([s["price"] for s in self.shoes], dtype=np.float64)
+        self.brands = sorted({s["brand"] for s in self.shoes}, key=str.casefold)
+        self.brand_codes = {b.casefold(): i for i, b in enumerate(self.brands)}
+        self.brand = np.array([self.brand_codes[s["brand"].casefold()] for s in self.shoes], dtype=np.int32)
+        # Secondary preferences tell apart shoes that meet the targets equally:
+        # lighter and cheaper first. Scaled within this catalog so they stay a tie-break.
+        scaled = MinMaxScaler().fit_transform(np.array([[s["weight_g"], s["price"]] for s in self.shoes], dtype=float))
+        self.preference = 1.0 - scaled.mean(axis=1)
+        # Each attribute's ratings as codes into the few distinct levels the catalog
+        # uses: scoring works out a runner's distance per level once, then looks it up.
+        encoder = OrdinalEncoder(dtype=np.intp).fit(self.matrix)
+        codes = encoder.transform(self.matrix)
+        self.levels = tuple(c.astype(np.float64) for c in encoder.categories_)
+        self.level_codes = tuple(np.ascontiguousarray(codes[:, a]) for a in range(codes.shape[1]))
+        self.level_starts = tuple(np.cumsum([0] + [len(c) for c in self.levels[:-1]]).tolist())
+        # Final tie-break: id order, the same in every process.
+        self.id_rank = np.argsort(np.argsort(self.ids, kind="stable"), kind="stable")
+
+    def __len__(self):
+        return len(self.shoes)
+
+    @functools.cached_property
+    def onehot_t(self):
+        """(levels of all attributes x shoes): 1 where the shoe has that level.
+
+        Built on first use: only block scoring needs it, and for a large catalog
+        with many distinct decimal ratings it is the biggest array we hold.
+        """
+        onehot = np.zeros((self.level_starts[-1] + len(self.levels[-1]), len(self)))
+        shoes = np.arange(len(self))
+        for start, codes in zip(self.level_starts, self.level_codes):
+            onehot[start + codes, shoes] = 1.0
+        return onehot
+
+    def get(self, shoe_id):
+        i = self.index.get(shoe_id)
+        return None if i is None else self.shoes[i]
+
+    @classmethod
+    def load(cls, path=None):
+        """The catalog file at `path` (None: the bundled one); CatalogError listing every problem."""
+        path = bundled_catalog_path() if path is None else path
+        return cls.from_bytes(read_bytes(path), str(path))
+
+    @classmethod
+    def from_bytes(cls, data, name):
+        return cls(parse_bytes(data, name), hashlib.sha256(data).hexdigest()[:16], name)
+
+
+def _seamless_rating(shoe):
+    return RATING_MAX if shoe["seamless_upper"] else RATING_MIN

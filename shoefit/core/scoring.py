@@ -1,0 +1,137 @@
+"""The weighted scorer of one runner: filters, per-attribute match, weighted sum, top-k.
+
+One vectorised pass over the catalog's precomputed matrix; no Python loop over shoes.
+A block of runners is scored by the same arithmetic in batch/block_scoring.py.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .catalog import TERRAIN_CODES, WIDTH_BITS
+from .vocabulary import RATING_MAX, RATING_MIN
+
+RATING_SPAN = RATING_MAX - RATING_MIN
+# Share of the score earned by meeting the requirements; the rest comes from the
+# secondary preferences (light, affordable). They order shoes that fit about as
+# well; a lighter, cheaper shoe overtakes a better fit only within 5 points.
+FIT_SHARE = 0.95
+# score = BASE + PREFERENCE_COEF * preference - DISTANCE_COEF * distance, where distance
+# is the weighted mean |value - target| over the required attributes.
+BASE = 100.0 * FIT_SHARE
+PREFERENCE_COEF = 100.0 * (1.0 - FIT_SHARE)
+DISTANCE_COEF = 100.0 * FIT_SHARE / RATING_SPAN
+# Each attribute's weighted distance is rounded to a multiple of 2**-30 before the
+# attributes are added up. Every partial sum is then exact in float64 (at most 8
+# terms below 4 each: 35 of 53 bits), so the total is the same in whatever order it
+# is added: one runner scored row by row and a block of runners scored as a matrix
+# product get bit-identical scores, and equal shoes stay exactly tied.
+QUANTUM_SCALE = 2.0**30
+
+
+def _quantize(terms):
+    terms *= QUANTUM_SCALE
+    np.rint(terms, out=terms)
+    terms /= QUANTUM_SCALE
+    return terms
+
+
+def normalized(weights):
+    """Weights scaled to sum to 1 along the last axis (all zero stays zero)."""
+    total = weights.sum(axis=-1, keepdims=True)
+    return np.divide(weights, total, out=np.zeros_like(weights, dtype=np.float64), where=total > 0)
+
+
+@dataclass(frozen=True)
+class Filters:
+    terrain: str | None = None
+    width: str | None = None
+    max_price: float | None = None
+    brands: frozenset = frozenset()  # casefolded; empty means any
+    exclude_brands: frozenset = frozenset()
+
+    @classmethod
+    def from_profile(cls, profile):
+        return cls(
+            profile.terrain,
+            profile.width,
+            profile.max_price,
+            frozenset(b.casefold() for b in profile.brands),
+            frozenset(b.casefold() for b in profile.exclude_brands),
+        )
+
+    def mask(self, catalog):
+        """Boolean mask of the shoes that pass, or None when nothing is filtered."""
+        mask = None
+
+        def both(m):
+            return m if mask is None else mask & m
+
+        if self.terrain is not None:
+            mask = both(catalog.terrain == TERRAIN_CODES[self.terrain])
+        if self.width is not None:
+            mask = both((catalog.width_bits & WIDTH_BITS[self.width]) != 0)
+        if self.max_price is not None:
+            mask = both(catalog.price <= self.max_price)
+        if self.brands:
+            codes = [catalog.brand_codes[b] for b in self.brands if b in catalog.brand_codes]
+            mask = both(np.isin(catalog.brand, codes))
+        if self.exclude_brands:
+            codes = [catalog.brand_codes[b] for b in self.exclude_brands if b in catalog.brand_codes]
+            mask = both(~np.isin(catalog.brand, codes))
+        return mask
+
+
+def level_terms(levels, targets, shares):
+    """Quantized weighted distance from each runner's target to each rating level."""
+    terms = np.abs(levels - targets)
+    terms *= shares
+    return _quantize(terms)
+
+
+def score(catalog, targets, weights, rows=None):
+    """Scores 0-100 of one runner for the given catalog rows (all when rows is None)."""
+    shares = normalized(weights)
+    preference = catalog.preference if rows is None else catalog.preference[rows]
+    distance = np.zeros(len(preference))
+    for a, (levels, codes) in enumerate(zip(catalog.levels, catalog.level_codes)):
+        if shares[a] > 0:  # an unweighted attribute adds exact zeros
+            table = level_terms(levels, targets[a], shares[a])
+            distance += table[codes if rows is None else codes[rows]]
+    return (BASE + PREFERENCE_COEF * preference) - distance * DISTANCE_COEF
+
+
+def top_k(scores, tiebreak, k):
+    """Positions of the k best scores, best first; equal scores in tiebreak order.
+
+    Everything tied with the k-th score is kept before sorting, so the result is
+    exactly the first k of a full sort whatever order argpartition leaves ties in.
+    """
+    n = len(scores)
+    if k < n:
+        kth = np.partition(scores, n - k)[n - k]
+        candidates = np.flatnonzero(scores >= kth)
+    else:
+        candidates = np.arange(n)
+    order = np.lexsort((tiebreak[candidates], -scores[candidates]))
+    return candidates[order[:k]]
+
+
+def rank(catalog, targets, weights, filters, k, adjust=None):
+    """(catalog row indices best first, their scores, number of candidates).
+
+    adjust: optional points per catalog row (a try-on's feedback), added to the
+    scores before the top k are taken; the result is kept within 0-100.
+    """
+    mask = filters.mask(catalog)
+    rows = None if mask is None else np.flatnonzero(mask)
+    if rows is not None and len(rows) == 0:
+        return np.array([], dtype=np.intp), np.array([]), 0
+    scores = score(catalog, targets, weights, rows)
+    if adjust is not None:
+        scores += adjust if rows is None else adjust[rows]
+        np.clip(scores, 0.0, 100.0, out=scores)
+    tiebreak = catalog.id_rank if rows is None else catalog.id_rank[rows]
+    best = top_k(scores, tiebreak, k)
+    picked = best if rows is None else rows[best]
+    return picked, scores[best], len(scores)

@@ -1,0 +1,34 @@
+"""Health and readiness probes, for load balancers and orchestrators."""
+
+import logging
+
+from flask_smorest import Blueprint
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import response_schemas as schemas
+from ..context import recommender, store
+from ..problems import documented, problem
+from ..responses import json_response
+
+bp = Blueprint("meta", __name__, description="Health and readiness probes.")
+log = logging.getLogger("shoefit.api")
+
+
+@bp.route("/healthz", methods=["GET"])
+@bp.response(200, schemas.StatusSchema)
+def healthz():
+    """The process is alive"""
+    return json_response({"status": "ok"})
+
+
+@bp.route("/readyz", methods=["GET"])
+@bp.response(200, schemas.StatusSchema)
+@documented(bp, "503")
+def readyz():
+    """A valid catalog is loaded and being served, and the fittings database answers"""
+    try:
+        store().ping()
+    except SQLAlchemyError:
+        log.warning("fittings database does not answer", exc_info=True)
+        return problem(503, "Service Unavailable", "The fittings database does not answer; see the server log.")
+    return json_response({"status": "ready", "catalog": recommender().catalog_info()})

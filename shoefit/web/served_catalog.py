@@ -1,0 +1,164 @@
+"""The served catalog, and the holder that replaces it whole while the service runs.
+
+A ServedCatalog is a catalog and everything built on it (the recommender, the batch engine). A
+request takes the one in force once, at its start (context.py), so a request in flight finishes on
+the catalog it began with whatever is swapped meanwhile. Workers agree through the instance folder:
+an accepted catalog is written there as catalog-<version>.csv and the pointer file catalog.current
+names it; each worker's CatalogHolder looks at the pointer at most once a second and follows it. At
+start-up the pointer, when there is one, wins over SHOEFIT_CATALOG, so an uploaded catalog survives a
+restart.
+"""
+
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..batch.engine import BatchEngine
+from ..core.atomic_file import atomic_file
+from ..core.catalog import Catalog, bundled_catalog_path
+from ..core.catalog_csv import CatalogError, CatalogProblem, read_bytes
+from ..core.recommender import Recommender
+from ..core.vocabulary import LIMIT_MAX
+
+POINTER = "catalog.current"
+CATALOG_FILE = re.compile(r"catalog-[0-9a-f]{16}\.csv")
+CHECK_SECONDS = 1.0
+
+# The name operators' logging configurations know this module's lines by.
+log = logging.getLogger("shoefit.served")
+
+
+@dataclass(frozen=True)
+class ServedCatalog:
+    catalog: Catalog
+    recommender: Recommender
+    engine: BatchEngine
+
+    def info(self):
+        return {"version": self.catalog.version, "size": len(self.catalog), "brands": len(self.catalog.brands)}
+
+
+class CatalogHolder:
+    """Holds the ServedCatalog in force; swaps it for an uploaded, reloaded or pointed-to catalog."""
+
+    def __init__(self, folder, configured, knowledge, memo_size):
+        self.folder = Path(folder)
+        self.pointer = self.folder / POINTER
+        self.configured = configured
+        self.knowledge = knowledge
+        self.memo_size = memo_size
+        self.interval = CHECK_SECONDS
+        # Held while the files or the catalog in force change; a request that finds it taken serves what is in force.
+        self._lock = threading.Lock()
+        self._seen = _signature(self.pointer)
+        self._in_force = self._serve(self._first_catalog())
+        self._checked = time.monotonic()
+
+    def served_catalog(self):
+        """The ServedCatalog in force, after following the pointer if another worker moved it (checked once a second)."""
+        if time.monotonic() - self._checked >= self.interval and self._lock.acquire(blocking=False):
+            try:
+                self._checked = time.monotonic()
+                self._follow_pointer()
+            finally:
+                self._lock.release()
+        return self._in_force
+
+    def upload(self, data, name):
+        """Validate the CSV `data` in full, then make it the catalog of every worker: (previous, now) ServedCatalog.
+
+        Raises CatalogError listing every problem, and then nothing has changed.
+        """
+        catalog = Catalog.from_bytes(data, name)
+        fresh = None if catalog.version == self._in_force.catalog.version else self._serve(catalog)
+        with self._lock:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            file_name = catalog_file(catalog.version)
+            _write(self.folder / file_name, data)
+            # The pointer goes last: another worker that sees it finds the catalog file complete.
+            self._seen = _write(self.pointer, f"{file_name}\n".encode())
+            previous = self._in_force
+            if previous.catalog.version != catalog.version:
+                self._swap(fresh or self._serve(catalog))
+            return previous, self._in_force
+
+    def reload(self):
+        """Re-read the configured catalog (SHOEFIT_CATALOG or the bundled one) and serve it as upload() does."""
+        path = bundled_catalog_path() if self.configured is None else self.configured
+        return self.upload(read_bytes(path), str(path))
+
+    def _first_catalog(self):
+        if self._seen is None:
+            return Catalog.load(self.configured)
+        try:
+            catalog = Catalog.load(self.folder / self._pointed_file())
+        except CatalogError as exc:
+            way_out = "names the catalog to serve; fix that catalog, or delete this file to serve SHOEFIT_CATALOG"
+            raise CatalogError([*exc.problems, CatalogProblem(str(self.pointer), 1, None, None, way_out)]) from None
+        log.info("serving catalog %s named by %s; SHOEFIT_CATALOG is only the fallback", catalog.version, self.pointer)
+        return catalog
+
+    def _follow_pointer(self):
+        try:
+            seen = _signature(self.pointer)
+            if seen is None or seen == self._seen:
+                return
+            self._seen = seen
+            file_name = self._pointed_file()
+            if file_name == catalog_file(self._in_force.catalog.version):
+                return
+            catalog = Catalog.load(self.folder / file_name)
+        except (CatalogError, OSError) as exc:
+            log.error(
+                "%s: cannot follow; still serving catalog %s: %s", self.pointer, self._in_force.catalog.version, exc
+            )
+            return
+        self._swap(self._serve(catalog))
+
+    def _pointed_file(self):
+        name = self.pointer.read_text(encoding="utf-8", errors="replace").strip()
+        if not CATALOG_FILE.fullmatch(name):
+            problem = CatalogProblem(str(self.pointer), 1, None, name, "must name a catalog-<version>.csv file")
+            raise CatalogError([problem])
+        return name
+
+    def _serve(self, catalog):
+        return ServedCatalog(
+            catalog,
+            Recommender(catalog, self.knowledge, self.memo_size),
+            BatchEngine(catalog, self.knowledge, top=LIMIT_MAX),
+        )
+
+    def _swap(self, served):
+        log.warning("catalog %s replaced by %s", self._in_force.catalog.version, served.catalog.version)
+        self._in_force = served
+
+
+def catalog_file(version):
+    return f"catalog-{version}.csv"
+
+
+def _signature(path):
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return _identity(stat)
+
+
+def _identity(stat):
+    # Every write replaces the file with a new one, so its inode tells writes apart even within one mtime tick.
+    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def _write(path, data):
+    """Write `data` to `path` atomically; the identity of the file written, as _signature() will see it."""
+    with atomic_file(path) as fh:
+        fh.write(data)
+        fh.flush()
+        identity = _identity(os.fstat(fh.fileno()))
+    return identity
