@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 
-import limits
-
 from .core.errors import ShoefitError
 
 
@@ -59,6 +57,8 @@ def rate_limits(raw):
     value = raw.strip()
     if value.lower() == "off":
         return "off"
+    import limits  # flask-limiter's own parser, loaded only when a limit is set
+
     limits.parse_many(value)
     return value
 

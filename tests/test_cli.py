@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from shoefit import config
 from shoefit.core.catalog import bundled_catalog_path
-from shoefit.cli.main import main
+from shoefit.cli import main
 from shoefit.store.engine import sqlalchemy_url
 from shoefit.store.fittings import Store
 from shoefit.store.tables import FittingRow

@@ -15,7 +15,7 @@ import pytest
 
 import shoefit.batch
 from shoefit.batch.engine import BatchEngine
-from shoefit.cli.main import main
+from shoefit.cli import main
 from shoefit.core.recommender import Recommender
 from shoefit.core.vocabulary import ARCH_TYPES, PRONATIONS
 

@@ -20,7 +20,7 @@ from shoefit.batch.sources import Sources  # noqa: E402
 from shoefit.batch.engine import BatchEngine  # noqa: E402
 from shoefit.core.catalog import Catalog, bundled_catalog_path
 from shoefit.core.catalog_csv import RATING_COLUMNS  # noqa: E402
-from shoefit.cli.main import main  # noqa: E402
+from shoefit.cli import main  # noqa: E402
 from shoefit.batch.dask_engine import ClusterError, DaskEngine, _PerWorker  # noqa: E402
 from shoefit.core.profile import Profile  # noqa: E402
 from shoefit.core.vocabulary import ENUMS  # noqa: E402
@@ -150,7 +150,7 @@ def test_workers_with_another_shoefit_version_are_refused():
 
 
 def test_the_local_engine_and_cli_never_import_dask():
-    modules = ("shoefit", "shoefit.batch.engine", "shoefit.batch.score_file", "shoefit.cli.main")
+    modules = ("shoefit", "shoefit.batch.engine", "shoefit.batch.score_file", "shoefit.cli")
     assert loaded_by(modules, ("dask", "distributed")) == []
 
 

@@ -1,1 +1,5 @@
-"""The `shoefit` command line: one module per group of commands (see main.py)."""
+"""The `shoefit` command line: the parser (parser.py), and one module per group of commands."""
+
+from .parser import main
+
+__all__ = ["main"]

@@ -1,7 +1,7 @@
 """The one base class of the errors shoefit raises on purpose, and the two shapes they come in.
 
-Each error is defined beside the thing it guards (CatalogError beside Catalog, InvalidProfile beside
-the profile's validation, NotFound beside the store); this module holds what they share, so that
+Each error is defined beside the thing it guards (CatalogError beside the catalog's CSV reader,
+InvalidProfile beside the profile's validation, NotFound beside the store); this module holds what they share, so that
 every caller can tell "shoefit refused this input" (a ShoefitError) from a bug (anything else).
 """
 

@@ -18,8 +18,8 @@ NEUTRAL_COMFORT = (COMFORT_MIN + COMFORT_MAX) / 2
 COMFORT_HALF_SPAN = (COMFORT_MAX - COMFORT_MIN) / 2
 
 
-class InvalidTryOn(FieldErrors):
-    """Try-ons that do not fit this catalog or vocabulary."""
+class InvalidTryOn(FieldErrors, ValueError):
+    """Try-ons that do not fit this catalog or vocabulary (a ValueError too, as it always was)."""
 
 
 @dataclasses.dataclass(frozen=True)

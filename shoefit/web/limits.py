@@ -22,7 +22,7 @@ from .problems import problem
 
 PROBES = frozenset({"meta.healthz", "meta.readyz"})
 CORS_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"]
-# Authorization carries the admin endpoints' key (admin.py).
+# Authorization carries the admin endpoints' key (routes/admin.py).
 CORS_REQUEST_HEADERS = ["Content-Type", "If-Match", "If-None-Match", "X-Request-ID", "Authorization"]
 CORS_EXPOSED_HEADERS = ["ETag", "Location", "X-Request-ID", "Retry-After"]
 # Seconds a browser may reuse a preflight answer: a kiosk then asks once per endpoint and method, not per request.

@@ -75,7 +75,7 @@ class PickSchema(BatchPickSchema):
     widths = f.List(f.String(), required=True)
     breakdown = f.Dict(keys=f.String(validate=one_of(ATTRIBUTES)), values=f.Nested(MatchSchema), required=True)
     why = f.List(f.String(), required=True)
-    # Only in answers to a fitting with try-ons (see the try-on feedback section below).
+    # Only in answers to a fitting with try-ons (see fitting_schemas.py).
     tried = f.Nested(
         lambda: TriedSchema(), allow_none=True, metadata={"description": "The runner's try-on of this shoe, or null."}
     )

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint, abort
 
 from ...core.catalog_csv import CatalogError
 from .. import response_schemas as schemas
-from ..context import catalog_holder
+from ..context import catalog_holder, served_catalog
 from ..problems import documented
 from ..responses import json_response
 
@@ -118,7 +118,7 @@ def _replace_catalog(change):
     try:
         previous, now = change(holder)
     except CatalogError as exc:
-        in_force = holder.served_catalog().catalog.version
+        in_force = served_catalog().catalog.version
         detail = f"{len(exc.problems)} problem(s); catalog {in_force} keeps serving. First: {exc.problems[0]}"
         abort(422, title="Invalid catalog", message=detail, errors=[dataclasses.asdict(p) for p in exc.problems])
     return json_response({"catalog": now.info(), "previous_version": previous.catalog.version})
