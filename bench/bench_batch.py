@@ -38,15 +38,16 @@ from shoefit.batch.engine import BatchEngine  # noqa: E402
 from shoefit.batch.rows import CSV_COLUMNS, CsvRows, RowError  # noqa: E402
 from shoefit.core.catalog import Catalog  # noqa: E402
 from shoefit.core.recommender import Recommender  # noqa: E402
-from shoefit.core.rules import KnowledgeBase  # noqa: E402
-from shoefit.core.scoring import Filters, rank  # noqa: E402
+from shoefit.core.knowledge_base import KnowledgeBase  # noqa: E402
+from shoefit.core.scoring import Filters, candidate_scores, rank  # noqa: E402
+from shoefit.core.shortlist import shortlist  # noqa: E402
 from shoefit.core.vocabulary import CONDITIONS, FIT_ISSUES, PAIN_CHARACTERS, PAIN_TIMINGS, SURFACES, SYMPTOMS  # noqa: E402
-from shoefit.core.vocabulary import TERRAINS, WIDTHS  # noqa: E402
+from shoefit.core.vocabulary import CUSHION_FEELS, DROPS, EXPERIENCES, TERRAINS, WIDTHS  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = 20251
 HEADER = ["id", *CSV_COLUMNS]
-FILTER_COLUMNS = ("width", "max_price", "terrain", "brands", "exclude_brands")
+FILTER_COLUMNS = ("width", "max_price", "terrain", "brands", "exclude_brands", "use_only")
 SCORES_PER_S_TARGET = 100e6
 RATIO_TARGET = 20
 WALL_TARGET_S, MEMORY_TARGET_MB = 60, 1024
@@ -57,6 +58,7 @@ TOP = 10
 # common (arch neutral, pronation unknown, at most a couple of issues).
 ARCH = (("flat", 15), ("neutral", 35), ("high", 15), ("unknown", 20), ("", 15))
 PRONATION = (("overpronation", 20), ("neutral", 30), ("underpronation", 10), ("unknown", 25), ("", 15))
+USE = (("daily", 55), ("tempo", 12), ("race", 8), ("", 25))
 HOW_MANY_ISSUES, HOW_MANY_SYMPTOMS = (50, 35, 15), (60, 30, 10)
 BAD_ROWS = 0.001  # typos a real file has: an unknown value, a word for a number
 
@@ -70,7 +72,7 @@ def some(rng, values, weights):
     return "|".join(rng.sample(list(values), rng.choices(range(len(weights)), weights)[0]))
 
 
-def runner_row(rng, n, brands):
+def runner_row(rng, n, brands, shoe_ids):
     """One CSV row of a realistic mix, in HEADER order."""
     pain, training = rng.random() < 0.3, rng.random() < 0.6
 
@@ -97,19 +99,30 @@ def runner_row(rng, n, brands):
         "terrain": maybe(0.3, lambda: rng.choice(list(TERRAINS))),
         "brands": maybe(0.1, lambda: "|".join(rng.sample(brands, rng.randint(1, 3)))),
         "exclude_brands": maybe(0.05, lambda: rng.choice(brands)),
+        "use": pick(rng, USE),
+        "use_only": maybe(0.05, lambda: "true"),
+        "body_weight_kg": maybe(0.4, lambda: str(rng.randint(45, 120))),
+        "cushion_feel": maybe(0.3, lambda: rng.choice(list(CUSHION_FEELS))),
+        "drop": maybe(0.2, lambda: rng.choice(list(DROPS))),
+        "experience": maybe(0.4, lambda: rng.choice(list(EXPERIENCES))),
+        "current_shoe_id": "",
+        "current_shoe_liked": "",
+        "shortlist": "",
         "limit": "",
     }
+    if rng.random() < 0.1:
+        row["current_shoe_id"], row["current_shoe_liked"] = rng.choice(shoe_ids), rng.choice(("true", "false"))
     if rng.random() < BAD_ROWS:
         row[rng.choice(("arch_type", "pain_days", "width"))] = rng.choice(("flatt", "a few", "XL"))
     return [row[c] for c in HEADER]
 
 
-def write_runners(path, n, brands, seed=SEED):
+def write_runners(path, n, brands, shoe_ids, seed=SEED):
     rng = random.Random(seed)
     with open(path, "w", newline="") as fh:
         out = csv.writer(fh, lineterminator="\n")
         out.writerow(HEADER)
-        out.writerows(runner_row(rng, i, brands) for i in range(n))
+        out.writerows(runner_row(rng, i, brands, shoe_ids) for i in range(n))
 
 
 def runner_profiles(n, catalog, brands, filters):
@@ -119,7 +132,7 @@ def runner_profiles(n, catalog, brands, filters):
     drop = [HEADER.index(c) for c in FILTER_COLUMNS]
     profiles = []
     while len(profiles) < n:
-        cells = runner_row(rng, len(profiles), brands)
+        cells = runner_row(rng, len(profiles), brands, catalog.ids.tolist())
         if not filters:
             for at in drop:
                 cells[at] = ""
@@ -140,9 +153,14 @@ def timed(fn, *args):
 
 
 def single_loop(catalog, knowledge, profiles):
+    """What one request computes of the picks: the rules, every shoe's score, the shortlist (no explanations)."""
     for p in profiles:
         a = knowledge.assess(p)
-        rank(catalog, a.targets, a.weights, Filters.from_profile(p), TOP)
+        if p.shortlist:
+            rows, scores = candidate_scores(catalog, a.lows, a.highs, a.weights, Filters.from_profile(p).mask(catalog))
+            shortlist(catalog, rows, scores, TOP, assessment=a)
+        else:
+            rank(catalog, a.lows, a.highs, a.weights, Filters.from_profile(p), TOP)
 
 
 def recommend_loop(catalog, knowledge, profiles):
@@ -163,7 +181,7 @@ def bench_engine(catalog, label, brands, n_batch, n_single):
     print(f"   {n_batch:,} runners per batch run, {n_single:,} per single run. 'mix': the seeded mix of section 2,")
     print("   nearly all distinct, without or with its hard filters; '5 typical': bench_recommend's five profiles")
     print("   in turn. A fresh engine per run.")
-    print("   single = knowledge.assess + scoring.rank per runner; recommend = Recommender.recommend (+ explanations).")
+    print("   single = knowledge.assess + scores + shortlist per runner; recommend = Recommender.recommend (+ explanations).")
     head = f"{'runners':<16}{'batch/s':>10}{'scores/s':>11}{'single/s':>10}{'recommend/s':>13}{'ratio':>8}   targets"
     print(head)
     print("-" * (len(head) + 40))
@@ -259,7 +277,7 @@ def bench_end_to_end(n, formats, jobs):
     print(f"\n== 2. End to end: python -m shoefit.cli score, {n:,} CSV runners, bundled catalog, top {TOP} ==")
     with tempfile.TemporaryDirectory(prefix="shoefit-batch-bench-") as tmp:
         source = Path(tmp, "runners.csv")
-        made = timed(write_runners, source, n, catalog.brands)
+        made = timed(write_runners, source, n, catalog.brands, catalog.ids.tolist())
         print(
             f"   input: {source.stat().st_size / 1e6:.0f} MB, seeded mix with {BAD_ROWS:.1%} typo rows "
             f"(written in {made:.1f} s); jobs {jobs or 'default (' + str(os.cpu_count()) + ')'}"

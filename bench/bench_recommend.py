@@ -51,7 +51,7 @@ from shoefit import create_app
 from shoefit.core.catalog import Catalog
 from shoefit.core.profile import Profile
 from shoefit.core.recommender import Recommender
-from shoefit.core.rules import KnowledgeBase
+from shoefit.core.knowledge_base import KnowledgeBase
 from shoefit.core.scoring import Filters, rank
 from shoefit.core.validation import ProfileSchema
 from shoefit.web.responses import json_response
@@ -254,7 +254,9 @@ def bench_catalog(app, catalog, knowledge, repeat):
         for name, profile, assessment, filters, body in prepared:
             total = elapsed_ns(recommender.recommend, profile)
             rules = elapsed_ns(recommender.requirements, profile)
-            scoring = elapsed_ns(rank, catalog, assessment.targets, assessment.weights, filters, profile.limit)
+            scoring = elapsed_ns(
+                rank, catalog, assessment.lows, assessment.highs, assessment.weights, filters, profile.limit
+            )
             dumped = elapsed_ns(json_response, body)
             if record:
                 stages["total"].append(total)

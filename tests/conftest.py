@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from shoefit import create_app
 from shoefit.core.catalog import Catalog
-from shoefit.core.rules import KnowledgeBase
+from shoefit.core.knowledge_base import KnowledgeBase
 from shoefit.store.engine import sqlalchemy_url
 from shoefit.store.fittings import Store
 

@@ -35,7 +35,6 @@ def shoe_row(**overrides):
     row = {
         "id": "test-shoe",
         "brand": "Testbrand",
-        "model": "Runner 1",
         "terrain": "road",
         "category": "neutral",
         "cushioning": "3",
@@ -52,6 +51,9 @@ def shoe_row(**overrides):
         "forefoot_stack_mm": "27",
         "price": "140",
     }
+    # Each shoe its own model line, unless a test gives models that share one.
+    model = f"Model {overrides.get('id', row['id'])}"
+    row = {"id": row["id"], "brand": row["brand"], "model": model, **row}
     row.update(overrides)
     return row
 
@@ -97,5 +99,12 @@ def runner_bodies(max_price=st.sampled_from([0, 130, 200])):
             "width": st.sampled_from(list(ENUMS["width"])),
             "max_price": max_price,
             "limit": st.integers(1, 50),
+            "use": st.sampled_from(list(ENUMS["use"])),
+            "use_only": st.booleans(),
+            "body_weight_kg": st.sampled_from([48, 59.5, 60, 75, 90, 120]),
+            "cushion_feel": st.sampled_from(list(ENUMS["cushion_feel"])),
+            "drop": st.sampled_from(list(ENUMS["drop"])),
+            "experience": st.sampled_from(list(ENUMS["experience"])),
+            "shortlist": st.booleans(),
         },
     )

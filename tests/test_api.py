@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -38,7 +39,7 @@ def test_recommendations_explain_themselves_and_cite_their_sources(client):
         "/v1/recommendations",
         {"arch_type": "high", "pronation": "overpronation", "symptoms": ["forefoot_pain", "swelling"], "limit": 3},
     ).get_json()
-    assert set(body) == {"requirements", "warnings", "advice", "recommendations", "catalog"}
+    assert set(body) == {"triage", "requirements", "warnings", "advice", "evidence", "recommendations", "catalog"}
     assert [p["rank"] for p in body["recommendations"]] == [1, 2, 3]
     for req in body["requirements"].values():
         assert 1 <= req["target"] <= 5 and req["weight"] > 0 and req["reasons"]
@@ -51,7 +52,10 @@ def test_recommendations_explain_themselves_and_cite_their_sources(client):
             assert part["target"] == body["requirements"][attr]["target"]
             assert 0 <= part["match"] <= 1
         assert pick["why"]
-    assert any("Malisoux" in line for line in body["recommendations"][0]["why"])
+        assert not any("Evidence" in line for line in pick["why"])
+    # Research notes once per answer, not in every pick.
+    assert any("Malisoux" in note["text"] for note in body["evidence"])
+    assert len({note["text"] for note in body["evidence"]}) == len(body["evidence"])
     assert body["catalog"]["size"] >= 80 and body["catalog"]["candidates"] == body["catalog"]["size"]
 
 
@@ -66,7 +70,9 @@ def test_requirements_endpoint_is_the_same_without_ranking(client):
 
 def test_filters_are_hard(client):
     body = post(
-        client, "/v1/recommendations", {"width": "extra_wide", "max_price": 150, "terrain": "road", "limit": 50}
+        client,
+        "/v1/recommendations",
+        {"width": "extra_wide", "max_price": 150, "terrain": "road", "limit": 50, "shortlist": False},
     ).get_json()
     assert body["recommendations"]
     for pick in body["recommendations"]:
@@ -75,7 +81,7 @@ def test_filters_are_hard(client):
 
 
 def test_brand_filters_are_case_insensitive_and_validated(client):
-    body = post(client, "/v1/recommendations", {"brands": ["brooks", "HOKA"], "limit": 50}).get_json()
+    body = post(client, "/v1/recommendations", {"brands": ["brooks", "HOKA"], "limit": 50, "shortlist": False}).get_json()
     assert {p["brand"] for p in body["recommendations"]} == {"Brooks", "HOKA"}
     excluded = post(client, "/v1/recommendations", {"exclude_brands": ["Brooks"], "limit": 50}).get_json()
     assert "Brooks" not in {p["brand"] for p in excluded["recommendations"]}
@@ -239,8 +245,10 @@ def test_an_internal_error_is_a_500_problem_without_a_traceback(monkeypatch):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=runner_bodies())
-def test_no_ranking_ever_comes_without_its_warnings(client, knowledge, raw):
+def test_no_ranking_ever_comes_without_its_warnings(client, knowledge, catalog, raw):
     from helpers import profile
+
+    from shoefit.core.scoring import Filters
 
     response = post(client, "/v1/recommendations", raw)
     assert response.status_code == 200
@@ -249,4 +257,9 @@ def test_no_ranking_ever_comes_without_its_warnings(client, knowledge, raw):
     assert [w["code"] for w in body["warnings"]] == [w["code"] for w in expected]
     levels = [LEVEL_ORDER[w["level"]] for w in body["warnings"]]
     assert levels == sorted(levels)
-    assert len(body["recommendations"]) == min(raw.get("limit", 5), body["catalog"]["candidates"])
+    mask = Filters.from_profile(profile(**raw)).mask(catalog)
+    passing = np.arange(len(catalog)) if mask is None else np.flatnonzero(mask)
+    assert body["catalog"]["candidates"] == len(passing)
+    # A shortlist names each model line once.
+    choices = len(set(catalog.family[passing].tolist())) if raw.get("shortlist", True) else len(passing)
+    assert len(body["recommendations"]) == min(raw.get("limit", 5), choices)

@@ -11,7 +11,7 @@ from shoefit.batch import engine as batch
 from shoefit.batch.engine import BatchEngine
 from shoefit.core.catalog import Catalog
 from shoefit.core.recommender import Recommender
-from shoefit.core.validation import InvalidProfile, check_brands
+from shoefit.core.validation import InvalidProfile, check_against
 from shoefit.batch.block_scoring import top_k_block
 from shoefit.core.scoring import top_k
 
@@ -35,6 +35,12 @@ def catalogs(draw):
             shoe_row(
                 id=f"shoe-{i:03d}",
                 brand=draw(st.sampled_from(["Alpha", "Beta", "Gamma"])),
+                model=draw(st.sampled_from(["Runner 1", "Runner 2", "Glide 3", "Glide 4", "Pace"])),
+                year=draw(st.sampled_from(["2024", "2025", ""])),
+                category=draw(st.sampled_from(["neutral", "stability", "motion_control"])),
+                use=draw(st.sampled_from(["daily", "daily|tempo", "tempo", "race", ""])),
+                drop_mm=draw(st.sampled_from(["0", "6", "10"])),
+                seamless_upper=draw(st.sampled_from(["true", "false"])),
                 terrain=draw(st.sampled_from(["road", "trail"])),
                 widths=draw(st.sampled_from(["standard", "standard|wide", "narrow|standard|extra_wide"])),
                 price=draw(st.sampled_from(["100", "140", "180"])),
@@ -62,6 +68,9 @@ def _runner(body, brands):
     return body
 
 
+CURRENT_SHOES = st.fixed_dictionaries({"id": st.sampled_from([f"shoe-{i:03d}" for i in range(6)]), "liked": st.booleans()})
+
+
 profiles = st.builds(
     _runner,
     runner_bodies(max_price=st.sampled_from([90, 150, 500])),
@@ -70,6 +79,7 @@ profiles = st.builds(
         optional={
             "brands": st.sampled_from([["Alpha"], ["beta", "Gamma"]]),
             "exclude_brands": st.sampled_from([["Alpha"]]),
+            "current_shoe": CURRENT_SHOES,
         },
     ),
 )
@@ -99,9 +109,9 @@ def check_batch_equals_single(knowledge, catalog, raws, top):
             single.recommend(p)
         except InvalidProfile:
             with pytest.raises(InvalidProfile):
-                check_brands(engine.catalog, p)
+                check_against(engine.catalog, p)
             continue
-        check_brands(engine.catalog, p)
+        check_against(engine.catalog, p)
         wanted.append(p)
     for p, picks in zip(wanted, engine.score(wanted), strict=True):
         body = single.recommend(p)
@@ -112,15 +122,32 @@ def check_batch_equals_single(knowledge, catalog, raws, top):
 
 
 def test_batch_scores_are_bit_identical_to_single_scores(catalog, knowledge):
-    from shoefit.core.scoring import Filters, rank
+    from shoefit.core.scoring import Filters, candidate_scores, rank
+    from shoefit.core.shortlist import shortlist
 
     engine = BatchEngine(catalog, knowledge, top=len(catalog))
-    runners = [profile(arch_type="high"), profile(pronation="overpronation", fit_issues=["too_tight"]), profile()]
-    for p, picks in zip(runners, engine.score(runners), strict=True):
+    plain = [profile(arch_type="high"), profile(pronation="overpronation", fit_issues=["too_tight"]), profile()]
+    for p, picks in zip(plain, engine.score([profile(**raw, shortlist=False) for raw in ({"arch_type": "high"},
+            {"pronation": "overpronation", "fit_issues": ["too_tight"]}, {})]), strict=True):  # fmt: skip
         a = knowledge.assess(p)
-        rows, scores, _ = rank(catalog, a.targets, a.weights, Filters(), len(catalog))
+        rows, scores, _ = rank(catalog, a.lows, a.highs, a.weights, Filters(), len(catalog))
         assert picks.ids == tuple(catalog.ids[rows])
         assert picks.scores == tuple(scores.tolist())  # exact, not approximately
+    listed = [profile(use="race"), profile(body_weight_kg=100, current_shoe={"id": "nike-pegasus-41", "liked": True})]
+    for p, picks in zip(listed, engine.score(listed, [5, 5]), strict=True):
+        a = knowledge.assess(p)
+        rows, scores = candidate_scores(catalog, a.lows, a.highs, a.weights, None)
+        if p.current_shoe:
+            from shoefit.core.current_shoe import current_shoe
+
+            shoe = current_shoe(catalog, *p.current_shoe)
+            scores = scores + shoe.points
+            family = int(catalog.family[shoe.row])
+        else:
+            family = None
+        entries = shortlist(catalog, rows, scores, 5, pinned=family, assessment=a)
+        assert picks.ids == tuple(catalog.ids[[row for row, _, _ in entries]])
+        assert picks.scores == tuple(min(100.0, s) for _, s, _ in entries)
 
 
 @settings(max_examples=300, deadline=None)

@@ -14,18 +14,21 @@ from shoefit.batch.engine import BatchEngine
 from shoefit.batch.rows import CSV_COLUMNS, CsvRows, JsonRows, RowError
 from shoefit.core.atomic_file import atomic_file
 from shoefit.core.profile import Profile
-from shoefit.core.validation import InvalidProfile, check_brands
+from shoefit.core.validation import InvalidProfile, check_against
 from shoefit.core.validation import PainSchema, ProfileSchema, TrainingSchema
 from shoefit.core.vocabulary import ENUMS
 
 DOCUMENTED_COLUMNS = [
     "arch_type", "pronation", "fit_issues", "symptoms", "conditions", "pain_days", "pain_severity",
     "pain_character", "pain_timing", "pain_despite_rest", "training_weekly_km", "training_weekly_increase_pct",
-    "training_surface", "width", "max_price", "terrain", "brands", "exclude_brands", "limit",
+    "training_surface", "width", "max_price", "terrain", "brands", "exclude_brands", "use", "use_only",
+    "body_weight_kg", "cushion_feel", "drop", "experience", "current_shoe_id", "current_shoe_liked", "shortlist",
+    "limit",
 ]  # fmt: skip
 LISTS = {"fit_issues", "symptoms", "conditions", "brands", "exclude_brands"}
 INTEGERS = {"pain_days", "pain_severity", "limit"}
-BOOLEANS = {"pain_despite_rest"}
+BOOLEANS = {"pain_despite_rest", "use_only", "current_shoe_liked", "shortlist"}
+NESTED = ("pain", "training", "current_shoe")
 
 
 def test_the_csv_layout_is_the_documented_one():
@@ -58,9 +61,9 @@ def reference_body(row):
             value = {"true": True, "false": False}.get(text.lower(), text)
         else:
             value = text
-        group, _, key = column.partition("_")
-        if group in ("pain", "training"):
-            body.setdefault(group, {})[key] = value
+        group = next((g for g in NESTED if column.startswith(g + "_")), None)
+        if group:
+            body.setdefault(group, {})[column[len(group) + 1 :]] = value
         else:
             body[column] = value
     return body
@@ -105,6 +108,15 @@ CELLS = {
     "brands": items(BRANDS, []),
     "exclude_brands": items(BRANDS, []),
     "limit": st.integers(-1, 60).map(str) | numbers(),
+    "use": terms("use", "jogging"),
+    "use_only": st.sampled_from(["true", "false", "yes", "TRUE"]),
+    "body_weight_kg": numbers(),
+    "cushion_feel": terms("cushion_feel", "squishy"),
+    "drop": terms("drop", "medium"),
+    "experience": terms("experience", "pro"),
+    "current_shoe_id": st.sampled_from(["nike-pegasus-41", "brooks-ghost-17", "no-such-shoe", " nike-pegasus-41 "]),
+    "current_shoe_liked": st.sampled_from(["true", "false", "1", "maybe"]),
+    "shortlist": st.sampled_from(["true", "false", "no"]),
 }
 
 
@@ -119,7 +131,7 @@ def api_outcome(engine, body):
     """What the API makes of a request body: a Profile, or the top-level fields it refuses."""
     try:
         profile = Profile.from_dict(ProfileSchema().load(body))
-        check_brands(engine.catalog, profile)
+        check_against(engine.catalog, profile)
     except ma.ValidationError as exc:
         return set(exc.messages)
     except InvalidProfile as exc:
@@ -130,7 +142,7 @@ def api_outcome(engine, body):
 def top_level(name):
     """The request field a CSV column ("pain_days") or an API path ("pain.days", "brands.0") belongs to."""
     name = name.split(".")[0]
-    return name.partition("_")[0] if name.startswith(("pain_", "training_")) else name
+    return next((group for group in NESTED if name.startswith(group + "_")), name)
 
 
 def batch_outcome(rows, line, cells):

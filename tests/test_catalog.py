@@ -98,7 +98,7 @@ def test_optional_columns_are_validated_too():
 def test_ragged_rows_and_quoted_newlines_keep_true_line_numbers():
     header = ",".join(REQUIRED_COLUMNS)
     good = ",".join(shoe_row().values())
-    quoted = good.replace("Runner 1", '"Runner\n1"', 1).replace("test-shoe", "quoted", 1)
+    quoted = good.replace("Model test-shoe", '"Model\ntest-shoe"', 1).replace("test-shoe", "quoted", 1)
     text = f"{header}\n{quoted}\n{good},extra\n"
     (problem,) = problems_of(text)
     assert problem.line == 4

@@ -17,7 +17,7 @@ import shoefit.batch
 from shoefit.batch.engine import BatchEngine
 from shoefit.cli import main
 from shoefit.core.recommender import Recommender
-from shoefit.core.vocabulary import ARCH_TYPES, PRONATIONS
+from shoefit.core.vocabulary import ARCH_TYPES, PRONATIONS, USES
 
 from helpers import ROOT, catalog_csv, profile, shoe_row
 
@@ -254,11 +254,11 @@ def interrupt_on_third_chunk(monkeypatch, how):
     real = BatchEngine.score
     calls = []
 
-    def score(self, profiles):
+    def score(self, profiles, limits=None):
         calls.append(1)
         if len(calls) == 3:
             how()
-        return real(self, profiles)
+        return real(self, profiles, limits)
 
     monkeypatch.setattr(BatchEngine, "score", score)
 
@@ -333,17 +333,18 @@ def test_grid_ranks_every_shoe_for_every_runner_type(tmp_path, catalog, knowledg
     rows = pq.read_table(out).to_pylist()
     types = {}
     for row in rows:
-        types.setdefault((row["arch_type"], row["pronation"], row["concern"]), []).append(row)
-    concerns = {concern for _, _, concern in types}
+        types.setdefault((row["arch_type"], row["pronation"], row["concern"], row["use"]), []).append(row)
+    concerns = {concern for _, _, concern, _ in types}
     assert {"none", "forefoot_pain", "morning_heel_pain", "top_of_foot_soreness", "cramped_toes"} <= concerns
-    assert len(types) == len(ARCH_TYPES) * len(PRONATIONS) * len(concerns)
+    assert len(types) == len(ARCH_TYPES) * len(PRONATIONS) * len(concerns) * len(USES)
     for shoes in types.values():
         assert sorted(r["shoe_id"] for r in shoes) == sorted(catalog.ids.tolist())
         assert [r["rank"] for r in shoes] == list(range(1, len(catalog) + 1))
         assert all(a["score"] >= b["score"] for a, b in zip(shoes, shoes[1:]))
-    single = Recommender(catalog, knowledge).recommend(profile(arch_type="high", symptoms=["forefoot_pain"], limit=5))
+    runner = profile(arch_type="high", symptoms=["forefoot_pain"], use="race", shortlist=False, limit=5)
+    single = Recommender(catalog, knowledge).recommend(runner)
     wanted = [(p["id"], p["score"]) for p in single["recommendations"]]
-    assert [(r["shoe_id"], r["score"]) for r in types[("high", "unknown", "forefoot_pain")][:5]] == wanted
+    assert [(r["shoe_id"], r["score"]) for r in types[("high", "unknown", "forefoot_pain", "race")][:5]] == wanted
 
 
 def test_grid_top_keeps_the_best_shoes_per_runner_type(tmp_path):
@@ -352,7 +353,7 @@ def test_grid_top_keeps_the_best_shoes_per_runner_type(tmp_path):
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["rank"] for r in rows} == {"1", "2", "3"}
-    assert len(rows) == 3 * len(ARCH_TYPES) * len(PRONATIONS) * 11
+    assert len(rows) == 3 * len(ARCH_TYPES) * len(PRONATIONS) * 11 * len(USES)
 
 
 def test_the_batch_benchmark_runs_and_prints_its_figures():

@@ -9,14 +9,14 @@ from marshmallow import fields as f
 
 from shoefit.core.catalog import Catalog
 from shoefit.core.catalog_csv import RATING_COLUMNS
-from shoefit.core.feedback import FEEDBACK_POINTS, Feedback
+from shoefit.core.feedback import DOWN_FACTOR, FEEDBACK_POINTS, Feedback
 from shoefit.core.feedback_table import FeedbackError, FeedbackTable, default_table
 from shoefit.core.tryons import InvalidTryOn
 from shoefit.core.recommender import Recommender
 from shoefit.core.vocabulary import ATTRIBUTE_NAMES
 from shoefit.web.fitting_schemas import FeedbackSchema
 from shoefit.web.response_schemas import RecommendationsResponseSchema
-from shoefit.core.scoring import Filters, rank
+from shoefit.core.scoring import Filters, rank, shown
 from shoefit.core.similar import space
 from shoefit.core.vocabulary import DECISIONS, FIT_ISSUES
 
@@ -181,7 +181,8 @@ def test_adjustments_are_bounded(fitting):
     catalog, tryons = fitting
     points = Feedback.from_tryons(catalog, tryons).points
     assert points.shape == (len(catalog),)
-    assert np.all(np.abs(points) <= FEEDBACK_POINTS + TIGHT)
+    assert np.all(points <= FEEDBACK_POINTS + TIGHT)
+    assert np.all(points >= -DOWN_FACTOR * FEEDBACK_POINTS - TIGHT)
 
 
 @settings(max_examples=200, deadline=None)
@@ -224,12 +225,14 @@ def test_adjusted_scores_stay_between_0_and_100(fitting, verdict):
     tryons = [{**tryons[0], "comfort": verdict[0], "decision": verdict[1]}, *tryons[1:]]
     row = catalog.index[tryons[0]["shoe_id"]]
     points = Feedback.from_tryons(catalog, tryons).points
-    # Targets the tried shoe meets exactly (or misses by the most): its plain score is near 100 (or near 0).
+    # Bands the tried shoe meets exactly (or misses by the most): its plain score is near 100 (or near 0).
     targets = catalog.matrix[row] if verdict[1] == "kept" else 6.0 - catalog.matrix[row]
-    picked, scores, _ = rank(catalog, targets, np.ones(len(ATTRIBUTE_NAMES)), Filters(), len(catalog), points)
-    assert np.all((scores >= 0) & (scores <= 100))
+    weights = np.ones(len(ATTRIBUTE_NAMES))
+    picked, scores, _ = rank(catalog, targets, targets, weights, Filters(), len(catalog), points)
+    answered = [shown(s) for s in scores]
+    assert all(0 <= s <= 100 for s in answered)
     if verdict[1] == "kept":
-        assert scores[list(picked).index(row)] == 100.0
+        assert answered[list(picked).index(row)] == 100.0
 
 
 @settings(max_examples=100, deadline=None)
@@ -246,9 +249,9 @@ def test_a_felt_note_moves_its_attribute_past_the_tried_shoe(fitting, knowledge)
                 continue  # contradicting notes meet halfway
             for _, value in effect.shoes:
                 if effect.rule.direction == "more":
-                    assert adjusted.targets[i] >= min(5.0, value + effect.rule.margin) - TIGHT
+                    assert adjusted.lows[i] >= min(5.0, value + effect.rule.margin) - TIGHT
                 else:
-                    assert adjusted.targets[i] <= max(1.0, value - effect.rule.margin) + TIGHT
+                    assert adjusted.highs[i] <= max(1.0, value - effect.rule.margin) + TIGHT
 
 
 # --- no try-ons, no change -----------------------------------------------------------------
@@ -287,7 +290,7 @@ def nearest_and_farthest(catalog, row, among):
 
 
 def test_a_shoe_rated_5_and_kept_lifts_its_neighbour_and_not_a_shoe_unlike_it(service, catalog):
-    runner = profile(limit=50)
+    runner = profile(limit=50, shortlist=False)
     before = service.recommend(runner)
     order = [pick["id"] for pick in before["recommendations"]]
     loved = order[29]
@@ -316,12 +319,13 @@ def test_heel_slippage_asks_for_a_firmer_heel_counter_than_the_tried_shoe(servic
     tryon = {"shoe_id": shoe["id"], "comfort": 3, "fit_notes": ["heel_slippage"], "decision": "returned"}
     body = service.requirements(runner, [tryon])
     after = body["requirements"]["heel_counter"]
-    assert after["target"] > heel_counter and after["target"] >= min(5.0, heel_counter + 1)
+    assert after["kind"] == "at_least" and after["min"] >= min(5.0, heel_counter + 1)
     assert after["weight"] > plain["weight"]
     assert body["feedback"]["fit_issues_added"] == ["heel_slippage"]
     (change,) = [c for c in body["feedback"]["changes"] if c["attribute"] == "heel_counter"]
-    assert change["from"] == {"target": plain["target"], "weight": plain["weight"]}
-    assert change["to"] == {"target": after["target"], "weight": after["weight"]}
+    assert change["from"] == {key: plain[key] for key in ("target", "wanted", "weight")}
+    assert change["to"] == {key: after[key] for key in ("target", "wanted", "weight")}
+    assert change["text"].startswith(f"Heel counter: now {after['wanted']} (was {plain['wanted']})")
     cited = {because["source"]["rule"]: because for because in change["because"]}
     assert set(cited) == {"fit-heel-slippage-firm-counter", "feedback:heel_slippage:heel_counter"}
     felt = cited["feedback:heel_slippage:heel_counter"]
@@ -331,17 +335,18 @@ def test_heel_slippage_asks_for_a_firmer_heel_counter_than_the_tried_shoe(servic
     assert any(r["source"]["rule"] == "feedback:heel_slippage:heel_counter" for r in after["reasons"])
 
 
-def test_the_top_pick_rated_1_and_returned_drops_and_takes_its_neighbours_down(service, catalog):
-    runner = profile(arch_type="high", limit=50)
+def test_the_top_pick_rated_1_and_returned_leaves_and_takes_its_neighbours_down(service, catalog):
+    runner = profile(arch_type="high", limit=50, shortlist=False)
     before = service.recommend(runner)
     order = [pick["id"] for pick in before["recommendations"]]
     top = order[0]
-    after = service.recommend(runner, [{"shoe_id": top, "comfort": 1, "fit_notes": [], "decision": "returned"}])
+    tryon = {"shoe_id": top, "comfort": 1, "fit_notes": [], "decision": "returned"}
+    after = service.recommend(runner, [tryon])
     was, now = ranks(before), ranks(after)
-    assert now.get(top, 51) > 1
-    picks = {pick["id"]: pick for pick in after["recommendations"]}
-    assert picks[top]["feedback_points"] == -FEEDBACK_POINTS
-    assert picks[top]["why"][0] == "You tried it on: comfort 1/5 and returned (-10.0 points)."
+    assert top not in now
+    (aside,) = after["feedback"]["set_aside"]
+    assert aside["id"] == top and aside["text"].endswith("off the shortlist, you returned it.")
+    assert Feedback.from_tryons(catalog, [tryon]).points[catalog.index[top]] == -DOWN_FACTOR * FEEDBACK_POINTS
     neighbours = [other for other, _, alike in space(catalog).neighbours(catalog.index[top], 3) if alike > 0.5]
     assert neighbours
     for row in neighbours:

@@ -7,13 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shoefit.batch.rule_block import RuleBlock, _ValueTable
-from shoefit.core.rules import KnowledgeBase
+from shoefit.core.knowledge_base import KnowledgeBase
 
 from helpers import profile, runner_bodies
 
 SOURCE = 'source = { seed = "forefoot-pain-after-running.txt", section = "s", quote = "q" }'
-# Every operator, numbers off the binary grid, overlapping effects, a repeated
-# warning code from two rules of different order, a rule with no conditions.
+# Every operator, every kind of bound, numbers off the binary grid, overlapping and
+# conflicting effects, a repeated warning code from two rules of different order, a
+# rule with no conditions.
 EVERY_OPERATOR = f"""
 [[rules]]
 id = "always"
@@ -60,6 +61,20 @@ reason = "r"
 {SOURCE}
 require = {{ heel_counter = {{ target = 4.9, weight = 0.35 }} }}
 warning = {{ code = "w-doctor", level = "see_doctor", message = "m" }}
+
+[[rules]]
+id = "floors-and-ceilings"
+when = {{ "arch_type in" = ["flat", "neutral"] }}
+reason = "r"
+{SOURCE}
+require = {{ cushioning = {{ at_least = 3.9, weight = 0.3 }}, stability = {{ at_most = 1.9, weight = 0.7 }}, category = {{ at_least = "stability", weight = 1.1 }} }}
+
+[[rules]]
+id = "around-in-conflict"
+when = {{ "fit_issues has_any" = ["too_tight", "blisters"] }}
+reason = "r"
+{SOURCE}
+require = {{ cushioning = {{ around = 2.1, within = 0.35, weight = 0.9 }}, drop = {{ at_most = 4, weight = 0.6 }}, category = {{ at_most = "neutral", weight = 0.4 }} }}
 """
 
 
@@ -74,7 +89,8 @@ def assert_same_as_assess(knowledge, block, runners):
         single = knowledge.assess(runner)
         at = result.requirements[row]
         # Bit for bit: the scores built on them must be too.
-        assert result.targets[at].tobytes() == single.targets.tobytes()
+        assert result.lows[at].tobytes() == single.lows.tobytes()
+        assert result.highs[at].tobytes() == single.highs.tobytes()
         assert result.weights[at].tobytes() == single.weights.tobytes()
         assert result.warning_codes[result.warning_sets[row]] == tuple(w["code"] for w in single.warnings)
 
@@ -94,7 +110,7 @@ def test_runners_with_the_same_requirements_share_one_row():
     runners = [profile(arch_type="flat"), profile(arch_type="high"), profile(arch_type="flat", pain={"days": 20})]
     result = RuleBlock(knowledge.rules).assess(runners * 50)
     # Pain details change the warnings and advice, not what the shoe must do.
-    assert len(result.targets) == 2
+    assert len(result.lows) == 2
     assert result.requirements[0] == result.requirements[2] != result.requirements[1]
     assert result.warning_sets[0] != result.warning_sets[2]
 
@@ -116,5 +132,5 @@ def test_an_empty_block_and_a_knowledge_base_without_conditions():
     assert len(block.assess([]).requirements) == 0
     result = block.assess([profile(), profile(arch_type="flat")])
     assert result.requirements.tolist() == [0, 0]
-    assert np.allclose(result.targets[0][0], 3.3, atol=1e-6)
+    assert np.allclose([result.lows[0][0], result.highs[0][0]], 3.3, atol=1e-6)
     assert result.warning_codes == [()]

@@ -5,9 +5,10 @@ import tomllib
 
 import pytest
 
-from shoefit.core.rules import KnowledgeBase, RulesError
-from shoefit.core.vocabulary import ATTRIBUTE_NAMES
-from shoefit.core.vocabulary import LEVEL_ORDER
+from shoefit.core.knowledge_base import KnowledgeBase
+from shoefit.core.requirements import Band
+from shoefit.core.rules import RulesError
+from shoefit.core.vocabulary import ATTRIBUTE_NAMES, LEVEL_ORDER
 
 from helpers import SEEDS_DIR, profile
 
@@ -26,6 +27,21 @@ TRIGGERS = {
     "pronation-neutral-no-posting": {"pronation": "neutral"},
     "underpronation-cushioned-neutral": {"pronation": "underpronation"},
     "gait-unknown-get-fitted": {"pronation": "unknown"},
+    "gait-unknown-neutral": {},
+    "use-daily": {},
+    "use-tempo": {"use": "tempo"},
+    "use-race": {"use": "race"},
+    "terrain-roads": {},
+    "terrain-trails": {"training": {"surface": "trail"}},
+    "body-weight-heavy": {"body_weight_kg": 95},
+    "body-weight-light": {"body_weight_kg": 55},
+    "experience-beginner": {"experience": "beginner"},
+    "feel-soft": {"cushion_feel": "soft"},
+    "feel-balanced": {"cushion_feel": "balanced"},
+    "feel-firm": {"cushion_feel": "firm"},
+    "drop-low": {"drop": "low"},
+    "drop-standard": {"drop": "standard"},
+    "drop-high": {"drop": "high"},
     "fit-too-tight-room": {"fit_issues": ["too_tight"]},
     "fit-pressure-on-top-room": {"fit_issues": ["pressure_on_top"]},
     "fit-too-loose-hold": {"fit_issues": ["too_loose"]},
@@ -128,79 +144,114 @@ def test_rule_fires_and_its_effect_reaches_the_runner(knowledge, rule_id):
         assert rule.advice["code"] in [a["code"] for a in assessment.advice]
 
 
-@pytest.mark.parametrize(
-    "rule_id", [r for r, trigger in TRIGGERS.items() if trigger and r != "gait-unknown-get-fitted"]
-)
+# The rules a runner who tells us nothing gets: they run daily, on roads, gait unknown.
+EVERYONES = {"gait-unknown-get-fitted", "gait-unknown-neutral", "use-daily", "terrain-roads"}
+
+
+@pytest.mark.parametrize("rule_id", [r for r, trigger in TRIGGERS.items() if trigger and r not in EVERYONES])
 def test_conditional_rule_stays_silent_for_an_empty_profile(knowledge, rule_id):
     assert rule_id not in knowledge.assess(profile()).fired
 
 
-def target(knowledge, attr, **raw):
+def band(knowledge, attr, **raw):
+    """(floor, ceiling, weight) of the runner's requirement on `attr`."""
     assessment = knowledge.assess(profile(**raw))
-    return assessment.targets[ATTRIBUTE_NAMES.index(attr)], assessment.weights[ATTRIBUTE_NAMES.index(attr)]
+    i = ATTRIBUTE_NAMES.index(attr)
+    return assessment.lows[i], assessment.highs[i], assessment.weights[i]
 
 
 # --- the seed statements, as behaviour -------------------------------------------------
 
 
 def test_high_arches_get_maximum_cushioning(knowledge):
-    high, _ = target(knowledge, "cushioning", arch_type="high")
-    neutral, _ = target(knowledge, "cushioning", arch_type="neutral")
-    assert high > neutral
-    assert high >= 4.5
+    # "Individuals with high arches require shoes with maximum cushioning": at least, not around.
+    low, high, _ = band(knowledge, "cushioning", arch_type="high")
+    assert low >= 4.5 and high == 5
+    neutral_low, neutral_high, _ = band(knowledge, "cushioning", arch_type="neutral")
+    assert low > neutral_high
 
 
 def test_flat_feet_get_strong_arch_support_and_some_stability(knowledge):
-    flat, _ = target(knowledge, "arch_support", arch_type="flat")
-    neutral, _ = target(knowledge, "arch_support", arch_type="neutral")
-    assert flat >= 4.5 > neutral
-    assert target(knowledge, "stability", arch_type="flat")[0] > target(knowledge, "stability", arch_type="neutral")[0]
+    flat, _, _ = band(knowledge, "arch_support", arch_type="flat")
+    _, neutral, _ = band(knowledge, "arch_support", arch_type="neutral")
+    assert flat > neutral
+    assert band(knowledge, "stability", arch_type="flat")[0] > band(knowledge, "stability", arch_type="neutral")[0]
+    assert band(knowledge, "category", arch_type="flat")[:2] == (3.0, 5.0)  # stability or motion control
 
 
 def test_neutral_feet_get_moderate_cushioning_and_support(knowledge):
+    # "Neutral feet ... generally benefit from shoes with moderate cushioning and support": a band, both ways.
     for attr in ("cushioning", "arch_support"):
-        value, _ = target(knowledge, attr, arch_type="neutral")
-        assert 2.5 <= value <= 3.5
+        low, high, _ = band(knowledge, attr, arch_type="neutral")
+        assert 2 <= low < high <= 3.5
 
 
 def test_overpronation_asks_for_stability_and_outweighs_arch_shape(knowledge):
-    value, over_weight = target(knowledge, "stability", pronation="overpronation")
-    assert value >= 4.5
+    low, _, over_weight = band(knowledge, "stability", pronation="overpronation")
+    assert low >= 4
+    assert band(knowledge, "category", pronation="overpronation")[0] == 3.0  # at least stability
     # Malisoux 2016 (pronation) is stronger evidence than Knapik 2014 (arch shape).
-    _, flat_weight = target(knowledge, "arch_support", arch_type="flat")
+    _, _, flat_weight = band(knowledge, "arch_support", arch_type="flat")
     assert over_weight > flat_weight
 
 
+def test_a_neutral_or_unknown_gait_is_pointed_to_neutral_shoes(knowledge):
+    for raw in ({"pronation": "neutral"}, {}, {"arch_type": "high"}, {"pronation": "underpronation"}):
+        assert band(knowledge, "category", **raw)[1] == 1.0, raw  # at most neutral
+    # ... unless the foot calls for support.
+    assert band(knowledge, "category", arch_type="flat")[1] == 5.0
+    assert band(knowledge, "category", symptoms=["morning_heel_pain"])[2] == 0
+
+
 def test_fit_issues_move_room_and_hold_the_documented_way(knowledge):
-    base_room, _ = target(knowledge, "toe_box")
-    assert target(knowledge, "toe_box", fit_issues=["too_tight"])[0] > base_room
-    assert target(knowledge, "toe_box", fit_issues=["cramped_toes"])[0] > base_room
-    assert target(knowledge, "toe_box", fit_issues=["too_loose"])[0] < base_room
-    base_counter, base_weight = target(knowledge, "heel_counter")
-    counter, weight = target(knowledge, "heel_counter", fit_issues=["heel_slippage"])
+    base_floor, base_ceiling, _ = band(knowledge, "toe_box")
+    assert band(knowledge, "toe_box", fit_issues=["too_tight"])[0] > base_floor
+    assert band(knowledge, "toe_box", fit_issues=["cramped_toes"])[0] > base_floor
+    assert band(knowledge, "toe_box", fit_issues=["too_loose"])[1] < base_ceiling
+    base_counter, _, base_weight = band(knowledge, "heel_counter")
+    counter, _, weight = band(knowledge, "heel_counter", fit_issues=["heel_slippage"])
     assert counter > base_counter and weight > base_weight
 
 
 def test_blisters_and_hot_feet_ask_for_seamless_breathable_uppers(knowledge):
-    seamless, weight = target(knowledge, "seamless_upper", fit_issues=["blisters"])
+    seamless, _, weight = band(knowledge, "seamless_upper", fit_issues=["blisters"])
     assert seamless == 5 and weight > 0
-    assert target(knowledge, "seamless_upper")[1] == 0
-    assert target(knowledge, "breathability", fit_issues=["hot_feet"])[0] >= 4.5
+    assert band(knowledge, "seamless_upper")[2] == 0
+    assert band(knowledge, "breathability", fit_issues=["hot_feet"])[0] >= 4.5
 
 
 def test_forefoot_pain_makes_forefoot_cushioning_the_heaviest_requirement(knowledge):
     assessment = knowledge.assess(profile(symptoms=["forefoot_pain"]))
     i = ATTRIBUTE_NAMES.index("forefoot_cushioning")
-    assert assessment.targets[i] >= 4.5
+    assert assessment.lows[i] >= 4
     assert assessment.weights[i] == assessment.weights.max()
 
 
+def test_agreeing_bounds_hold_together(knowledge):
+    # Two floors on cushioning (the baseline's and a high arch's): the higher one holds, the weights add.
+    alone, _, alone_weight = band(knowledge, "cushioning")
+    high, _, high_weight = band(knowledge, "cushioning", arch_type="high", cushion_feel="soft")
+    assert high == max(band(knowledge, "cushioning", arch_type="high")[0], alone)
+    assert high_weight > alone_weight
+
+
 def test_conflicting_rules_meet_halfway_weighted(knowledge):
-    tight, tight_w = target(knowledge, "toe_box", fit_issues=["too_tight"])
-    loose, loose_w = target(knowledge, "toe_box", fit_issues=["too_loose"])
-    both, both_w = target(knowledge, "toe_box", fit_issues=["too_tight", "too_loose"])
-    assert min(tight, loose) < both < max(tight, loose)
-    assert both_w > max(tight_w, loose_w)
+    tight = band(knowledge, "toe_box", fit_issues=["too_tight"])
+    loose = band(knowledge, "toe_box", fit_issues=["too_loose"])
+    low, high, both_weight = band(knowledge, "toe_box", fit_issues=["too_tight", "too_loose"])
+    assert low == high  # the band shrinks to the meeting point
+    assert loose[1] < low < tight[0]
+    assert both_weight > max(tight[2], loose[2])
+
+
+def test_an_urgent_warning_holds_back_advice_to_run_or_try_shoes_on(knowledge):
+    plain = knowledge.assess(profile(symptoms=["forefoot_pain"]))
+    urgent = knowledge.assess(profile(symptoms=["forefoot_pain", "cannot_bear_weight"]))
+    active = {rule.advice["code"] for rule in knowledge.rules if rule.advice and rule.active}
+    given = {a["code"] for a in urgent.advice}
+    assert "rice" in given and not given & active
+    assert set(urgent.withheld) == {a["code"] for a in plain.advice} & active
+    assert plain.withheld == ()
 
 
 # --- red flags -------------------------------------------------------------------------
@@ -301,6 +352,12 @@ cushioning = { target = 5, weight = 1 }
         (('arch_type = "high"', '"arch_type >" = 3'), "operator '>' does not apply"),
         (('arch_type = "high"', '"pain.days >" = "three"'), "needs a number"),
         (("target = 5", "target = 6"), "target must be 1-5"),
+        (("target = 5", "at_least = 0.5"), "at_least must be 1-5"),
+        (("target = 5", "at_least = 1"), "asks nothing of a shoe"),
+        (("target = 5", "at_least = 4, at_most = 2"), "needs exactly one of at_least, at_most, around"),
+        (("target = 5", "at_most = 4, within = 1"), "within goes with around"),
+        (("cushioning = { target = 5", 'category = { at_least = "sturdy"'), "category is one of"),
+        (("target = 5", 'at_least = "soft"'), "cushioning needs a number"),
         (("weight = 1", "weight = 0"), "weight must be > 0"),
         (("cushioning = {", "squishiness = {"), "unknown attribute 'squishiness'"),
         (('seed = "forefoot-pain-after-running.txt"', 'seed = "elsewhere.txt"'), "unknown seed"),
@@ -320,7 +377,7 @@ def test_the_good_rule_loads(tmp_path):
     path = tmp_path / "rules.toml"
     path.write_text(GOOD_RULE)
     (rule,) = KnowledgeBase.load(path).rules
-    assert rule.requires == {"cushioning": (5.0, 1.0)}
+    assert rule.requires == {"cushioning": Band(5.0, 5.0, 1.0)}
 
 
 def test_warning_levels_and_duplicate_ids_are_checked(tmp_path):

@@ -8,10 +8,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shoefit.core.attributes import RATINGS as RATING_ATTRIBUTES
 from shoefit.core.catalog import Catalog
 from shoefit.core.recommender import Recommender
-from shoefit.core.vocabulary import ATTRIBUTE_NAMES
+from shoefit.core.requirements import gap
 from shoefit.core.scoring import Filters, rank, score, top_k
+from shoefit.core.vocabulary import ATTRIBUTE_NAMES
 
 from helpers import ROOT, catalog_csv, profile, shoe_row
 
@@ -24,7 +26,7 @@ def catalog_rows(draw, min_size=1, max_size=30):
     n = draw(st.integers(min_size, max_size))
     rows = []
     for i in range(n):
-        ratings = {a: str(draw(RATINGS)) for a in ATTRIBUTE_NAMES if a != "seamless_upper"}
+        ratings = {a: str(draw(RATINGS)) for a in RATING_ATTRIBUTES}
         rows.append(
             shoe_row(
                 id=f"shoe-{i:03d}",
@@ -34,6 +36,9 @@ def catalog_rows(draw, min_size=1, max_size=30):
                 weight_g=str(draw(st.integers(180, 350))),
                 price=str(draw(st.integers(80, 250))),
                 seamless_upper=draw(st.sampled_from(["true", "false"])),
+                category=draw(st.sampled_from(["neutral", "stability", "motion_control"])),
+                use=draw(st.sampled_from(["daily", "race", "daily|tempo", "tempo"])),
+                drop_mm=str(draw(st.sampled_from([0, 4, 8, 10, 12]))),
                 **ratings,
             )
         )
@@ -50,27 +55,49 @@ def catalogs(**kwargs):
 
 @st.composite
 def requirements(draw):
-    targets = np.array([draw(RATINGS) for _ in ATTRIBUTE_NAMES], dtype=float)
+    """(lows, highs, weights): a wanted band per attribute, at least, at most, around or none."""
+    lows, highs = [], []
+    for _ in ATTRIBUTE_NAMES:
+        a, b = sorted((draw(RATINGS), draw(RATINGS)))
+        kind = draw(st.sampled_from(["at_least", "at_most", "around"]))
+        lows.append(1.0 if kind == "at_most" else a)
+        highs.append(5.0 if kind == "at_least" else b)
     weights = np.array([draw(st.sampled_from([0, 0, 0.5, 1, 2.5, 3])) for _ in ATTRIBUTE_NAMES], dtype=float)
-    return targets, weights
+    return np.array(lows, dtype=float), np.array(highs, dtype=float), weights
 
 
 @settings(max_examples=150, deadline=None)
 @given(catalog_rows(), requirements(), st.data())
-def test_moving_a_shoe_toward_a_target_never_lowers_its_score(rows, req, data):
-    targets, weights = req
+def test_moving_a_shoe_toward_the_wanted_band_never_lowers_its_score(rows, req, data):
+    lows, highs, weights = req
     row = data.draw(st.integers(0, len(rows) - 1))
-    attr = data.draw(st.sampled_from([a for a in ATTRIBUTE_NAMES if a != "seamless_upper"]))
+    attr = data.draw(st.sampled_from(RATING_ATTRIBUTES))
     a = ATTRIBUTE_NAMES.index(attr)
     value = float(rows[row][attr])
-    step = data.draw(st.sampled_from([0.5, 1.0])) * min(1.0, abs(targets[a] - value))
-    closer = value + np.sign(targets[a] - value) * step
-    before = score(build(rows), targets, weights)[row]
+    off = gap(lows[a], highs[a], value)
+    step = data.draw(st.sampled_from([0.5, 1.0])) * min(1.0, abs(off))
+    closer = value - np.sign(off) * step
+    before = score(build(rows), *req)[row]
     rows[row] = {**rows[row], attr: str(closer)}
-    after = score(build(rows), targets, weights)[row]
+    after = score(build(rows), *req)[row]
     assert after >= before
     if weights[a] > 0 and closer != value:
         assert after > before
+
+
+@settings(max_examples=100, deadline=None)
+@given(catalog_rows(), requirements(), st.data())
+def test_inside_the_band_every_value_scores_the_same(rows, req, data):
+    lows, highs, weights = req
+    row = data.draw(st.integers(0, len(rows) - 1))
+    attr = data.draw(st.sampled_from(RATING_ATTRIBUTES))
+    a = ATTRIBUTE_NAMES.index(attr)
+    inside = [v for v in (1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5) if lows[a] <= v <= highs[a]]
+    scores = set()
+    for value in inside:
+        rows[row] = {**rows[row], attr: str(value)}
+        scores.add(score(build(rows), *req)[row])
+    assert len(scores) <= 1
 
 
 @settings(max_examples=150, deadline=None)
@@ -103,6 +130,7 @@ def test_top_k_is_the_head_of_a_full_sort_even_with_ties(values, k, rnd):
         max_price=st.sampled_from([None, 100.0, 180.0]),
         brands=st.sampled_from([frozenset(), frozenset({"alpha"}), frozenset({"beta", "gamma"})]),
         exclude_brands=st.sampled_from([frozenset(), frozenset({"gamma"})]),
+        use=st.sampled_from([None, "daily", "race"]),
     ),
     st.integers(1, 10),
 )
@@ -128,10 +156,13 @@ def test_shoes_that_meet_a_target_equally_are_told_apart(catalog, knowledge):
         {"pronation": "overpronation", "width": "wide"},
         {"symptoms": ["forefoot_pain"]},
     ):
-        picks = service.recommend(profile(**raw, limit=10))["recommendations"]
+        picks = service.recommend(profile(**raw, limit=10, shortlist=False))["recommendations"]
         scores = [p["score"] for p in picks]
         assert len(set(scores)) == len(scores), (raw, scores)
         assert scores == sorted(scores, reverse=True)
+
+
+POINT_3 = (np.full(len(ATTRIBUTE_NAMES), 3.0), np.full(len(ATTRIBUTE_NAMES), 3.0), np.ones(len(ATTRIBUTE_NAMES)))
 
 
 def test_equal_fit_prefers_the_lighter_cheaper_shoe():
@@ -140,15 +171,14 @@ def test_equal_fit_prefers_the_lighter_cheaper_shoe():
         shoe_row(id="light-cheap", weight_g="220", price="120"),
     ]
     catalog = Catalog.from_bytes(catalog_csv(rows).encode(), "x.csv")
-    targets = np.full(len(ATTRIBUTE_NAMES), 3.0)
-    picked, _, _ = rank(catalog, targets, np.ones(len(ATTRIBUTE_NAMES)), Filters(), 2)
+    picked, _, _ = rank(catalog, *POINT_3, Filters(), 2)
     assert [catalog.shoes[i]["id"] for i in picked] == ["light-cheap", "heavy-dear"]
 
 
 def test_identical_shoes_tie_break_by_id_not_by_file_order():
     rows = [shoe_row(id=i) for i in ("c-shoe", "a-shoe", "b-shoe")]
     catalog = Catalog.from_bytes(catalog_csv(rows).encode(), "x.csv")
-    picked, scores, _ = rank(catalog, np.full(len(ATTRIBUTE_NAMES), 3.0), np.ones(len(ATTRIBUTE_NAMES)), Filters(), 3)
+    picked, scores, _ = rank(catalog, *POINT_3, Filters(), 3)
     assert [catalog.shoes[i]["id"] for i in picked] == ["a-shoe", "b-shoe", "c-shoe"]
     assert len(set(scores)) == 1
 
@@ -158,7 +188,7 @@ import json, sys
 from shoefit.core.catalog import Catalog
 from shoefit.core.profile import Profile
 from shoefit.core.recommender import Recommender
-from shoefit.core.rules import KnowledgeBase
+from shoefit.core.knowledge_base import KnowledgeBase
 from shoefit.core.validation import ProfileSchema
 raw = json.loads(sys.argv[1])
 body = Recommender(Catalog.load(), KnowledgeBase.load()).recommend(Profile.from_dict(ProfileSchema().load(raw)))

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shoefit.core.catalog import Catalog
-from shoefit.web.response_schemas import SimilarShoesSchema
+from shoefit.web.catalog_schemas import SimilarShoesSchema
 from shoefit.core.similar import FEATURES, AttributeSpace, similarity, space
 
 from helpers import catalog_csv, shoe_row

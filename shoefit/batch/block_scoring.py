@@ -9,19 +9,20 @@ import numpy as np
 from ..core.scoring import BASE, DISTANCE_COEF, PREFERENCE_COEF, level_terms, normalized
 
 
-def score_block(catalog, targets, weights):
+def score_block(catalog, lows, highs, weights):
     """Scores (runners x shoes) of a block of runners against the whole catalog.
 
     The same arithmetic as score(), laid out as one matrix product: per attribute,
-    each runner's weighted distance to every rating level, times the catalog's
-    one-hot encoding of which level each shoe has.
+    each runner's weighted distance from its wanted band to every rating level, times
+    the catalog's one-hot encoding of which level each shoe has.
     """
     shares = normalized(weights)
     onehot_t = catalog.onehot_t
-    terms = np.empty((len(targets), onehot_t.shape[0]))
+    terms = np.empty((len(lows), onehot_t.shape[0]))
     for a, (start, levels) in enumerate(zip(catalog.level_starts, catalog.levels)):
+        band = slice(a, a + 1)
         terms[:, start : start + len(levels)] = level_terms(
-            levels[None, :], targets[:, a : a + 1], shares[:, a : a + 1]
+            levels[None, :], lows[:, band], highs[:, band], shares[:, band]
         )
     distance = terms @ onehot_t
     distance *= DISTANCE_COEF

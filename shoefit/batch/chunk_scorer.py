@@ -86,7 +86,7 @@ class ChunkScorer:
         with clock("validate"):
             keys, profiles, keeps, rejects = self._read(chunk.records)
         with clock("score"):
-            picks = self.engine.score(profiles)
+            picks = self.engine.score(profiles, keeps)
         with clock("format"):
             batch = picks_batch(keys, picks, keeps)
             payload = self.encode(batch)

@@ -9,21 +9,22 @@ import pyarrow as pa
 from ..core.atomic_file import atomic_file
 from ..core.profile import Profile
 from ..core.validation import PROFILE_SCHEMA
-from ..core.vocabulary import ARCH_TYPES, FIT_ISSUES, PRONATIONS
+from ..core.vocabulary import ARCH_TYPES, FIT_ISSUES, PRONATIONS, USES
 from .engine import BatchEngine
 from .formats import ENCODERS, OUTPUT_FORMATS, SCORE_DECIMALS, format_of, writer
 
 GRID_SCHEMA = pa.schema(
-    [("arch_type", pa.string()), ("pronation", pa.string()), ("concern", pa.string()), ("rank", pa.int32()),
-     ("shoe_id", pa.string()), ("brand", pa.string()), ("model", pa.string()), ("score", pa.float64())]
+    [("arch_type", pa.string()), ("pronation", pa.string()), ("concern", pa.string()), ("use", pa.string()),
+     ("rank", pa.int32()), ("shoe_id", pa.string()), ("brand", pa.string()), ("model", pa.string()),
+     ("score", pa.float64())]
 )  # fmt: skip
 # The grid's runner types: no concern, or one concern that changes what a shoe must offer.
 GRID_CONCERNS = ("none", "top_of_foot_soreness", "forefoot_pain", "morning_heel_pain", *FIT_ISSUES)
 
 
 def grid_runners():
-    """(arch_type, pronation, concern) of every runner type in the grid."""
-    return list(itertools.product(ARCH_TYPES, PRONATIONS, GRID_CONCERNS))
+    """(arch_type, pronation, concern, use) of every runner type in the grid."""
+    return list(itertools.product(ARCH_TYPES, PRONATIONS, GRID_CONCERNS, USES))
 
 
 def grid_batch(catalog, knowledge, top=None):
@@ -41,8 +42,9 @@ def grid_batch(catalog, knowledge, top=None):
     return pa.record_batch([columns[name] for name in GRID_SCHEMA.names], schema=GRID_SCHEMA)
 
 
-def _grid_body(arch_type, pronation, concern):
-    body = {"arch_type": arch_type, "pronation": pronation}
+def _grid_body(arch_type, pronation, concern, use):
+    # Every shoe ranked, each version on its own row: a merchandiser's table, not a runner's shortlist.
+    body = {"arch_type": arch_type, "pronation": pronation, "use": use, "shortlist": False}
     if concern in FIT_ISSUES:
         body["fit_issues"] = [concern]
     elif concern != "none":

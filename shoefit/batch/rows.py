@@ -17,7 +17,7 @@ from marshmallow import fields as f
 
 from ..core.errors import FieldErrors
 from ..core.profile import Profile
-from ..core.validation import PROFILE_SCHEMA, InvalidProfile, check_brands, field_errors, load_profile
+from ..core.validation import PROFILE_SCHEMA, InvalidProfile, check_against, field_errors, load_profile
 from .formats import InputError
 
 FIELD_MEMO = 1 << 16  # distinct cell texts remembered per field
@@ -145,7 +145,7 @@ class CsvRows:
             raise RowError(problems, key)
         profile = Profile(**values)
         try:
-            check_brands(self.catalog, profile)
+            check_against(self.catalog, profile)
         except InvalidProfile as exc:
             raise RowError(
                 [_error(column_of(e["field"]), _text(e.get("value")), e["message"]) for e in exc.errors], key

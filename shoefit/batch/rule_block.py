@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.vocabulary import ATTRIBUTE_NAMES, LEVEL_ORDER
+from ..core.vocabulary import ATTRIBUTE_NAMES, LEVEL_ORDER, RATING_MAX, RATING_MIN
 
 _FACTS = operator.attrgetter("facts")
 
@@ -15,8 +15,9 @@ _FACTS = operator.attrgetter("facts")
 class BlockAssessment:
     """KnowledgeBase.assess() for a block of runners, as far as batch scoring needs it."""
 
-    requirements: np.ndarray  # per runner, a row of targets and weights
-    targets: np.ndarray  # distinct requirements x attributes, equal to Assessment.targets
+    requirements: np.ndarray  # per runner, an index into the distinct requirements
+    lows: np.ndarray  # distinct requirements x attributes, equal to Assessment.lows
+    highs: np.ndarray
     weights: np.ndarray
     warning_sets: np.ndarray  # per runner, an index into warning_codes
     warning_codes: list  # tuples of warning codes, most serious first
@@ -26,7 +27,8 @@ class RuleBlock:
     """Evaluates the rules for a whole block of runners at once.
 
     Each distinct (field, operator, value) condition is a boolean column; a rule
-    fires where all its columns hold; the effects are a matrix product. A field's
+    fires where all its columns hold; its bands combine as requirements.combine() does
+    (floors by maximum, ceilings by minimum, weights by a matrix product). A field's
     values are few and repeat (an arch type, a set of symptoms, a number of days),
     so each condition is evaluated once per distinct value, with the same compiled
     test assess() uses, and looked up for every runner with that value.
@@ -51,12 +53,13 @@ class RuleBlock:
         ]
         names = list(by_field)
         self.read = operator.itemgetter(*names) if len(names) > 1 else lambda facts: (facts[names[0]],)
-        self.weighted_targets = np.zeros((len(rules), len(ATTRIBUTE_NAMES)))
-        self.weights = np.zeros_like(self.weighted_targets)
+        # Per rule and attribute its band; a rule silent on an attribute has no floor, no ceiling, no weight.
+        self.lows = np.full((len(rules), len(ATTRIBUTE_NAMES)), RATING_MIN)
+        self.highs = np.full_like(self.lows, RATING_MAX)
+        self.weights = np.zeros_like(self.lows)
         for j, rule in enumerate(rules):
-            for i, weighted_target, weight in rule.contributions:
-                self.weighted_targets[j, i] = weighted_target
-                self.weights[j, i] = weight
+            for i, band in rule.contributions:
+                self.lows[j, i], self.highs[j, i], self.weights[j, i] = band.low, band.high, band.weight
         self.requiring_rules = [j for j, rule in enumerate(rules) if rule.requires]
         self.warning_rules = [j for j, rule in enumerate(rules) if rule.warning]
 
@@ -74,14 +77,30 @@ class RuleBlock:
         fired = (held @ self.needs) == self.counts
         # Far fewer runners differ in which requiring rules fire than in their answers.
         first, requirements = unique_rows(np.packbits(fired[:, self.requiring_rules], axis=1))
-        on = fired[first].astype(np.float64)
-        # Exact sums (see EFFECT_GRID), so the order BLAS adds in does not matter.
-        sums, weights = on @ self.weighted_targets, on @ self.weights
-        targets = np.divide(sums, weights, out=np.zeros_like(weights), where=weights > 0)
+        lows, highs, weights = self._bands(fired[first])
         warned = fired[:, self.warning_rules]
         first, sets = unique_rows(np.packbits(warned, axis=1))
         codes = [self._warning_codes(warned[i]) for i in first]
-        return BlockAssessment(requirements, targets, weights, sets, codes)
+        return BlockAssessment(requirements, lows, highs, weights, sets, codes)
+
+    def _bands(self, fired):
+        """(lows, highs, weights) per row of fired rules, each attribute as requirements.combine() makes it."""
+        on = fired.astype(np.float64)
+        # Exact sums (see rules.EFFECT_GRID), so the order BLAS adds in does not matter.
+        weights = on @ self.weights
+        lows = np.empty_like(weights)
+        highs = np.empty_like(weights)
+        for a in range(weights.shape[1]):
+            lows[:, a] = np.where(fired, self.lows[:, a], RATING_MIN).max(axis=1, initial=RATING_MIN)
+            highs[:, a] = np.where(fired, self.highs[:, a], RATING_MAX).min(axis=1, initial=RATING_MAX)
+        conflict = lows > highs
+        for row, a in zip(*np.nonzero(conflict), strict=True):
+            low, high = lows[row, a], highs[row, a]
+            mine = fired[row]
+            floors = float(self.weights[mine & (self.lows[:, a] > high), a].sum())
+            ceilings = float(self.weights[mine & (self.highs[:, a] < low), a].sum())
+            lows[row, a] = highs[row, a] = (low * floors + high * ceilings) / (floors + ceilings)
+        return lows, highs, weights
 
     def _warning_codes(self, warned):
         # As assess(): the first rule to give a code speaks for it; most serious first.

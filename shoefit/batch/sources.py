@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from ..core.catalog import Catalog, bundled_catalog_path
 from ..core.catalog_csv import read_bytes
 from ..core.knowledge import table_text
-from ..core.rules import KnowledgeBase, RulesError
+from ..core.knowledge_base import KnowledgeBase
+from ..core.rules import RulesError
 from .formats import INPUT_FORMATS, InputError, format_of
 from .rows import check_header
 

@@ -189,8 +189,8 @@ def add_grid_command(commands):
     table = commands.add_parser(
         "grid",
         help="rank every catalog shoe for every runner type: a shoe x runner-type table",
-        description="Every arch type x pronation x concern (none, one shoe-relevant symptom, or one fit issue) "
-        "against the whole catalog: one row per runner type and shoe, with its score and rank.",
+        description="Every arch type x pronation x concern (none, one shoe-relevant symptom, or one fit issue) x use "
+        "(daily, tempo, race) against the whole catalog: one row per runner type and shoe, with its score and rank.",
     )
     table.add_argument("-o", "--output", required=True, help="table file: .csv, .jsonl or .parquet")
     table.add_argument("--catalog", help=CATALOG_HELP)

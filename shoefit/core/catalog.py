@@ -7,12 +7,14 @@ from pathlib import Path
 import numpy as np
 from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder
 
-from .catalog_csv import RATING_COLUMNS, CatalogError, CatalogProblem, parse_bytes, read_bytes
-from .vocabulary import ATTRIBUTES, RATING_MAX, RATING_MIN, TERRAINS, WIDTHS
+from .attributes import shoe_value
+from .catalog_csv import CatalogError, CatalogProblem, parse_bytes, read_bytes, version_of
+from .vocabulary import ATTRIBUTE_NAMES, TERRAINS, USES, WIDTHS
 
 PACKAGE = Path(__file__).parent.parent  # shoefit/
 TERRAIN_CODES = {name: i for i, name in enumerate(TERRAINS)}
 WIDTH_BITS = {name: 1 << i for i, name in enumerate(WIDTHS)}
+USE_BITS = {name: 1 << i for i, name in enumerate(USES)}
 
 
 def bundled_catalog_path():
@@ -33,13 +35,19 @@ class Catalog:
         self.source = source
         self.index = {shoe["id"]: i for i, shoe in enumerate(self.shoes)}
         self.ids = np.array([s["id"] for s in self.shoes])
-        self.matrix = np.array(
-            [[s[a] if a in RATING_COLUMNS else _seamless_rating(s) for a in ATTRIBUTES] for s in self.shoes],
-            dtype=np.float64,
-        )
+        self.matrix = np.array([[shoe_value(s, a) for a in ATTRIBUTE_NAMES] for s in self.shoes], dtype=np.float64)
         self.terrain = np.array([TERRAIN_CODES[s["terrain"]] for s in self.shoes], dtype=np.int8)
         self.width_bits = np.array([sum(WIDTH_BITS[w] for w in s["widths"]) for s in self.shoes], dtype=np.int8)
         self.price = np.array([s["price"] for s in self.shoes], dtype=np.float64)
+        self.use_bits = np.array([sum(USE_BITS[u] for u in s["use"]) for s in self.shoes], dtype=np.int8)
+        # A model line's versions share a family number; `newest` names the row of each family's newest version.
+        keys = [(s["brand"].casefold(), s["family"].casefold()) for s in self.shoes]
+        numbers = {key: n for n, key in enumerate(dict.fromkeys(keys))}
+        self.family = np.array([numbers[key] for key in keys], dtype=np.intp)
+        # Each family's rows, newest version first.
+        self.lines = {}
+        for row in sorted(range(len(self.shoes)), key=self._age):
+            self.lines.setdefault(int(self.family[row]), []).append(row)
         self.brands = sorted({s["brand"] for s in self.shoes}, key=str.casefold)
         self.brand_codes = {b.casefold(): i for i, b in enumerate(self.brands)}
         self.brand = np.array([self.brand_codes[s["brand"].casefold()] for s in self.shoes], dtype=np.int32)
@@ -59,6 +67,15 @@ class Catalog:
 
     def __len__(self):
         return len(self.shoes)
+
+    def _age(self, row):
+        """Sorts a family's versions newest first: by year, then version number, then id."""
+        shoe = self.shoes[row]
+        return (-(shoe["year"] or 0), -version_of(shoe["model"]), shoe["id"])
+
+    def generations(self, row):
+        """The rows of `row`'s family, newest version first."""
+        return self.lines[int(self.family[row])]
 
     @functools.cached_property
     def onehot_t(self):
@@ -86,7 +103,3 @@ class Catalog:
     @classmethod
     def from_bytes(cls, data, name):
         return cls(parse_bytes(data, name), hashlib.sha256(data).hexdigest()[:16], name)
-
-
-def _seamless_rating(shoe):
-    return RATING_MAX if shoe["seamless_upper"] else RATING_MIN

@@ -8,11 +8,12 @@ hide shoes.
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidFile
-from .vocabulary import CATEGORIES, RATING_MAX, RATING_MIN, TERRAINS, WIDTHS
+from .vocabulary import CATEGORIES, RATING_MAX, RATING_MIN, TERRAINS, USES, WIDTHS
 
 MAX_ID_LENGTH = 100  # ids go into URLs and files
 
@@ -27,7 +28,7 @@ RATING_COLUMNS = (
 )
 MEASURE_COLUMNS = ("weight_g", "drop_mm", "heel_stack_mm", "forefoot_stack_mm", "price")
 REQUIRED_COLUMNS = ("id", "brand", "model", "terrain", "category", *RATING_COLUMNS, "widths", *MEASURE_COLUMNS)
-OPTIONAL_COLUMNS = ("seamless_upper", "year", "url")
+OPTIONAL_COLUMNS = ("seamless_upper", "year", "url", "use", "family")
 KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
 # Physical sanity bounds: a value outside them is a typo (grams typed as ounces,
 # a price in cents), and ranking on it would mislead.
@@ -39,6 +40,9 @@ MEASURE_BOUNDS = {
     "price": (0, 2000),
 }
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "1"}, {"false", "no", "0", ""}
+DEFAULT_USE = ("daily",)
+# A model's trailing version: "Guide 19", "Fresh Foam X 1080 v14", "Cielo X1 2.0".
+VERSION = re.compile(r"\s+v?(\d+(?:\.\d+)?)$", re.IGNORECASE)
 MAX_PROBLEMS = 200
 
 
@@ -184,8 +188,32 @@ def _parse_shoe(row, name, line, problems):
         bad("year", "must be a year such as 2025")
     shoe["year"] = int(year) if year.isdigit() else None
     shoe["url"] = row.get("url") or None
+    uses = [u.strip() for u in row["use"].split("|")] if row.get("use") else list(DEFAULT_USE)
+    if not uses or any(u not in USES for u in uses):
+        bad("use", f"must be '|'-separated values of {', '.join(USES)} (empty: daily)")
+    shoe["use"] = list(dict.fromkeys(uses))
+    shoe["family"] = row.get("family") or family_of(row["brand"], row["model"])
     shoe["extra"] = {k: v for k, v in row.items() if k not in KNOWN_COLUMNS}
     return shoe if len(problems) == before else None
+
+
+def family_of(brand, model):
+    """The model line a model belongs to: its name without the brand and the trailing version.
+
+    "Guide 19" -> "Guide", "Fresh Foam X 1080 v14" -> "Fresh Foam X 1080", "ASICS Novablast 5" (brand
+    ASICS) -> "Novablast", "Metaspeed Sky Tokyo" -> itself. A catalog's `family` column says it where
+    a line was renamed between versions.
+    """
+    name = model.strip()
+    if brand and name.casefold().startswith(brand.casefold() + " "):
+        name = name[len(brand) + 1 :].strip()
+    return VERSION.sub("", name) or name
+
+
+def version_of(model):
+    """The trailing version number of a model name, or 0 when it has none."""
+    found = VERSION.search(model.strip())
+    return float(found[1]) if found else 0.0
 
 
 def _number(text):

@@ -1,88 +1,117 @@
-"""Turns scored shoes into attribute-by-attribute breakdowns and plain-language lines."""
+"""Turns scored shoes into attribute-by-attribute breakdowns and plain-language lines.
 
+The words follow the numbers: a line says a shoe "meets" a requirement only when its value lies in
+the wanted band (requirements.gap is 0), and otherwise by how much it falls short or is more than
+needed, in the attribute's own units.
+"""
+
+from . import attributes
+from .requirements import gap, how, kind_of, target_of
 from .scoring import RATING_SPAN
-from .vocabulary import ATTRIBUTE_NAMES, ATTRIBUTES, FIT_ISSUES, RATING_MAX, WIDTHS
+from .vocabulary import ATTRIBUTE_NAMES, ATTRIBUTES, FIT_ISSUES, WIDTHS
 
-# A gap this small on a 1-5 rating is within the judgement of a catalog rating.
-MEETS_WITHIN = 0.5
 # Requirements lighter than this come from the baseline rules alone; they rank,
-# but saying "meets your target" about them would be noise.
+# but a line about each of them would be noise.
 WHY_MIN_WEIGHT = 1.0
-WHY_MAX_ATTRIBUTES = 4
+# The heaviest requirements a pick's lines speak of, and then the heaviest one it misses, if any.
+WHY_MAX_ATTRIBUTES = 3
+GAP_DECIMALS = 2
 
 
 def breakdowns(picked_values, assessment):
-    """Per pick (its attribute values as a list), per required attribute: target, value, match, weight."""
+    """Per pick (its attribute values as a list), per required attribute: the band, the value, gap and match."""
     required = [
-        (i, ATTRIBUTE_NAMES[i], float(assessment.targets[i]), round(float(t), 2), round(float(w), 2))
-        for i, (t, w) in enumerate(zip(assessment.targets, assessment.weights))
+        (i, ATTRIBUTE_NAMES[i], float(low), float(high), round(float(w), 2))
+        for i, (low, high, w) in enumerate(zip(assessment.lows, assessment.highs, assessment.weights))
         if w > 0
     ]
     # A handful of picks: plain Python on lists beats numpy's per-call overhead here.
-    return [
-        {
-            name: {
-                "target": shown,
+    rows = []
+    for values in picked_values:
+        row = {}
+        for i, name, low, high, w in required:
+            g = gap(low, high, values[i])
+            row[name] = {
+                "target": round(target_of(low, high), 2),
+                "kind": kind_of(low, high),
                 "value": values[i],
-                "match": round(1.0 - abs(values[i] - target) / RATING_SPAN, 4),
+                "gap": round(g, GAP_DECIMALS),
+                "verdict": "meets" if g == 0 else "short" if g < 0 else "over",
+                "match": round(1.0 - abs(g) / RATING_SPAN, 4),
                 "weight": w,
             }
-            for i, name, target, shown, w in required
-        }
-        for values in picked_values
-    ]
+        rows.append(row)
+    return rows
 
 
 class Why:
     """Plain-language lines for each pick; what does not depend on the shoe is worked out once."""
 
     def __init__(self, assessment, profile):
-        strongest = sorted(
+        weighty = sorted(
             (i for i, w in enumerate(assessment.weights) if w >= WHY_MIN_WEIGHT),
             key=lambda i: (-assessment.weights[i], i),
-        )[:WHY_MAX_ATTRIBUTES]
-        self.lines = []  # (attribute index, attribute, target, target as shown, reason)
-        evidence = []
-        for i in strongest:
-            attr = ATTRIBUTE_NAMES[i]
-            rule = assessment.reasons[attr][0]
-            target = float(assessment.targets[i])
-            self.lines.append((i, attr, target, f"{target:.1f}", rule.reason))
-            if rule.evidence and rule.evidence not in evidence:
-                evidence.append(rule.evidence)
+        )
+        # (attribute index, attribute, low, high, the strongest reason's text), heaviest first
+        self.required = [
+            (i, ATTRIBUTE_NAMES[i], float(assessment.lows[i]), float(assessment.highs[i]), _reason(assessment, i))
+            for i in weighty
+        ]
         self.head = (
             []
-            if strongest
+            if weighty
             else [
                 "A balanced all-round shoe: you told us of no fit issue or symptom, so the ranking follows the general advice."
             ]
         )
         self.width = f"Offered in {WIDTHS[profile.width]['label'].lower()} width." if profile.width else None
         self.budget = profile.max_price
-        self.tail = [f"Evidence: {e}" for e in evidence]
 
     def __call__(self, catalog, row, values):
-        lines = [_line(attr, values[i], target, shown, reason) for i, attr, target, shown, reason in self.lines]
+        lines = self.requirement_lines(values)
         lines += self.head
         if self.width:
             lines.append(self.width)
         if self.budget is not None:
             lines.append(f"${catalog.shoes[row]['price']:g}, within your ${self.budget:g} budget.")
-        return lines + self.tail
+        return lines
+
+    def requirement_lines(self, values):
+        """The heaviest requirements, then the heaviest one this shoe misses if those did not name it."""
+        chosen = self.required[:WHY_MAX_ATTRIBUTES]
+        missed = next((r for r in self.required[WHY_MAX_ATTRIBUTES:] if gap(r[2], r[3], values[r[0]]) != 0), None)
+        if missed is not None:
+            chosen = [*chosen, missed]
+        lines, told = [], set()
+        for i, attr, low, high, reason in chosen:
+            # One rule behind two attributes: its reason is told once.
+            lines.append(_line(attr, values[i], low, high, None if reason in told else reason))
+            told.add(reason)
+        return lines
 
 
-def _line(attr, value, target, shown, reason):
+def _reason(assessment, i):
+    return assessment.reasons[ATTRIBUTE_NAMES[i]][0].reason
+
+
+def _line(attr, value, low, high, reason):
     label = ATTRIBUTES[attr]["label"]
-    if attr == "seamless_upper":
-        return f"{label}: {'yes' if value == RATING_MAX else 'no'}: {reason}"
-    gap = value - target
-    if abs(gap) <= MEETS_WITHIN:
-        how = "meets"
-    elif gap < 0:
-        how = "is below"
+    if attr in attributes.LEVELS:
+        said = f"{label}: {attributes.shown(attr, value)}, {how(attr, low, high, value)}"
     else:
-        how = "is above"
-    return f"{label} {value:g}/5 {how} the target of {shown}: {reason}"
+        said = f"{label} {attributes.shown(attr, value)} {how(attr, low, high, value)}"
+    return f"{said}: {reason}" if reason else f"{said}."
+
+
+def evidence(assessment):
+    """What research says about the rules behind the requirements, each note once: [{rule, text}]."""
+    notes, seen = [], set()
+    for reasons in assessment.reasons.values():
+        for reason in reasons:
+            if reason.evidence and reason.evidence not in seen:
+                seen.add(reason.evidence)
+                notes.append({"rule": reason.id, "text": reason.evidence})
+    return notes
 
 
 # ----------------------------------------------------------------- try-on feedback
@@ -110,11 +139,7 @@ def alike_line(shoe, tryon, points):
 def felt_reason(note, attr, shoes, reason):
     """A fit note felt in tried shoes, as the reason for a requirement relative to them."""
     label = ATTRIBUTES[attr]["label"].lower()
-
-    def rating(value):
-        if attr == "seamless_upper":
-            return f"{label}: {'yes' if value == RATING_MAX else 'no'}"
-        return f"{label} {value:g}/5"
-
-    felt_in = " and the ".join(f"{shoe['brand']} {shoe['model']} ({rating(value)})" for shoe, value in shoes)
+    felt_in = " and the ".join(
+        f"{shoe['brand']} {shoe['model']} ({label} {attributes.shown(attr, value)})" for shoe, value in shoes
+    )
     return f"{FIT_ISSUES[note]['label']} in the {felt_in}: {reason}"

@@ -19,8 +19,11 @@ import functools
 import numpy as np
 
 from . import explain
+from .attributes import shoe_value
 from .feedback_table import NoteRule, default_table
 from .knowledge import cited
+from .requirements import Band, combine
+from .rules import on_grid
 from .similar import space
 from .tryons import parse_tryons
 from .vocabulary import ATTRIBUTE_NAMES, FIT_ISSUES, RATING_MAX, RATING_MIN
@@ -34,6 +37,11 @@ from .vocabulary import ATTRIBUTE_NAMES, FIT_ISSUES, RATING_MAX, RATING_MIN
 # (Malisoux et al. 2016: motion control matters for pronated feet). Comfort is the
 # best filter we have (Nigg et al. 2015), so within those limits it leads.
 FEEDBACK_POINTS = 10.0
+# A shoe like one that felt bad moves down half as far again as a shoe like one that felt good moves
+# up: a fitter passes over the look-alikes of a shoe that hurt, but still has them tried.
+DOWN_FACTOR = 1.5
+# A tried shoe returned, or rated this or lower, leaves the shortlist: the runner has answered for it.
+SET_ASIDE_COMFORT = 2
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -51,6 +59,13 @@ class NoteEffect:
     @property
     def id(self):
         return self.rule.id
+
+    @functools.cached_property
+    def requires(self):
+        """As a rule's: {attribute: Band}, at least the bound for a "more" note, at most it for "less"."""
+        bound, weight = on_grid(self.bound), on_grid(self.rule.weight)
+        band = Band(bound, RATING_MAX, weight) if self.rule.direction == "more" else Band(RATING_MIN, bound, weight)
+        return {self.rule.attribute: band}
 
     @property
     def evidence(self):
@@ -79,6 +94,11 @@ class Feedback:
         self.similarity = space(catalog).kernel(self.rows)  # catalog rows x try-ons
         self.contributions = self._contributions()
         self.points = self.contributions.sum(axis=1)
+        self.set_aside = [
+            (row, t)
+            for row, t in zip(self.rows.tolist(), tryons)
+            if t.decision == "returned" or t.comfort <= SET_ASIDE_COMFORT
+        ]
 
     @classmethod
     def from_tryons(cls, catalog, tryons, table=None):
@@ -90,22 +110,23 @@ class Feedback:
 
         A shoe that was tried gets FEEDBACK_POINTS * c of its own try-on and nothing
         from the others: what the runner felt in it beats any guess from look-alikes.
+        A negative c counts DOWN_FACTOR times, for the tried shoe and its look-alikes.
         Any other shoe i gets the kernel-weighted mean of the signals,
 
             points_i = FEEDBACK_POINTS * sum_j s_ij c_j / max(1, sum_j s_ij),
 
         where the 1 acts as a neutral prior: a shoe like no tried shoe stays near 0,
         one like a single tried shoe gets s * its signal, and one among several gets
-        their similarity-weighted mean. Since |c_j| <= 1, |points| <= FEEDBACK_POINTS.
-        Raising c_j never lowers any shoe's points (every coefficient is >= 0), and
-        the tried shoe j gains the most: FEEDBACK_POINTS * dc, against s_ij * dc *
-        FEEDBACK_POINTS / max(1, sum_j s_ij) <= FEEDBACK_POINTS * dc for the others.
+        their similarity-weighted mean. So points lie within -DOWN_FACTOR and +1 times
+        FEEDBACK_POINTS. Raising c_j never lowers any shoe's points (every coefficient
+        is >= 0), and the tried shoe j gains the most (s_ij / max(1, sum_j s_ij) <= 1).
         """
         s = self.similarity
         mass = np.maximum(1.0, s.sum(axis=1, keepdims=True))
-        contributions = FEEDBACK_POINTS * s * self.signals / mass
+        felt = np.where(self.signals < 0, DOWN_FACTOR * self.signals, self.signals)
+        contributions = FEEDBACK_POINTS * s * felt / mass
         contributions[self.rows] = 0.0
-        contributions[self.rows, np.arange(len(self.rows))] = FEEDBACK_POINTS * self.signals
+        contributions[self.rows, np.arange(len(self.rows))] = FEEDBACK_POINTS * felt
         return contributions
 
     @functools.cached_property
@@ -146,33 +167,29 @@ class Feedback:
     def adjust(self, assessment):
         """The assessment with the notes' requirements relative to the tried shoes.
 
-        Per attribute, the target is moved just far enough to clear every bound (at
-        least the bound of a "more" note, at most that of a "less" note; bounds that
-        contradict each other meet halfway), and each note's weight is added once:
-        a note felt in a real shoe is the runner's own evidence, so it weighs more
-        than it did. Targets already beyond a bound are left where the rules put them.
+        Each note is a band like a rule's (at least the bound of a "more" note, at most
+        that of a "less" one). The notes on an attribute combine as rules do, then hold
+        against the rules' band: where they contradict it, the notes win (a note felt in
+        a real shoe is the runner's own evidence) and the rules' bound comes as close as
+        the notes allow. The notes' weight adds to the attribute's.
         """
         if not self.effects:
             return assessment
-        targets, weights = assessment.targets.copy(), assessment.weights.copy()
+        lows, highs, weights = assessment.lows.copy(), assessment.highs.copy(), assessment.weights.copy()
         reasons = {attr: list(rules) for attr, rules in assessment.reasons.items()}
         for attr, effects in self.effects.items():
             i = ATTRIBUTE_NAMES.index(attr)
-            floor = max((e.bound for e in effects if e.rule.direction == "more"), default=None)
-            ceiling = min((e.bound for e in effects if e.rule.direction == "less"), default=None)
-            low = RATING_MIN if floor is None else floor
-            high = RATING_MAX if ceiling is None else ceiling
-            if low > high or (weights[i] == 0 and floor is not None and ceiling is not None):
-                targets[i] = (low + high) / 2
-            elif weights[i] > 0:
-                targets[i] = min(max(targets[i], low), high)
-            else:
-                targets[i] = low if ceiling is None else high
-            weights[i] += sum(e.rule.weight for e in effects)
+            rules = combine([reason.requires[attr] for reason in reasons.get(attr, ())])
+            notes = combine([effect.requires[attr] for effect in effects])
+            low, high = max(rules.low, notes.low), min(rules.high, notes.high)
+            if low > high:
+                low = max(notes.low, min(rules.low, notes.high))
+                high = min(notes.high, max(rules.high, notes.low))
+            lows[i], highs[i], weights[i] = low, high, rules.weight + notes.weight
             merged = reasons.setdefault(attr, []) + effects
-            merged.sort(key=lambda reason: -reason.reason_entries[attr]["weight"])
+            merged.sort(key=lambda reason: -reason.requires[attr].weight)
             reasons[attr] = merged
-        return dataclasses.replace(assessment, targets=targets, weights=weights, reasons=reasons)
+        return dataclasses.replace(assessment, lows=lows, highs=highs, weights=weights, reasons=reasons)
 
     def tried(self, row):
         """The try-on of catalog row `row`, or None."""
@@ -190,10 +207,3 @@ class Feedback:
             for j in np.argsort(-np.abs(shares), kind="stable")[: explain.WHY_MAX_ALIKE].tolist()
             if abs(shares[j]) >= explain.WHY_MIN_POINTS
         ]
-
-
-def shoe_value(shoe, attribute):
-    """A shoe's rating of an attribute as the scorer sees it (the seamless upper as 1 or 5)."""
-    if attribute == "seamless_upper":
-        return RATING_MAX if shoe["seamless_upper"] else RATING_MIN
-    return shoe[attribute]

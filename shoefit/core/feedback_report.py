@@ -2,7 +2,8 @@
 
 from .feedback import FEEDBACK_POINTS, NoteEffect
 from .knowledge import cited
-from .vocabulary import ATTRIBUTE_NAMES
+from .requirements import target_of, wanted
+from .vocabulary import ATTRIBUTE_NAMES, ATTRIBUTES, FIT_ISSUES
 
 
 def report(feedback, plain, adjusted, profile):
@@ -31,14 +32,23 @@ def report(feedback, plain, adjusted, profile):
         },
         "fit_issues_added": added,
         "changes": _changes(feedback, plain, adjusted, added),
+        "set_aside": [
+            {
+                "id": t.shoe_id,
+                "brand": catalog.shoes[row]["brand"],
+                "model": catalog.shoes[row]["model"],
+                "text": f"{catalog.shoes[row]['brand']} {catalog.shoes[row]['model']}: off the shortlist, "
+                + ("you returned it." if t.decision == "returned" else f"it felt {t.comfort:g}/5."),
+            }
+            for row, t in feedback.set_aside
+        ],
     }
 
 
 def _changes(feedback, plain, adjusted, added):
     changes = []
     for i, attr in enumerate(ATTRIBUTE_NAMES):
-        before = (round(float(plain.targets[i]), 2), round(float(plain.weights[i]), 2))
-        after = (round(float(adjusted.targets[i]), 2), round(float(adjusted.weights[i]), 2))
+        before, after = _requirement(plain, i), _requirement(adjusted, i)
         if before == after:
             continue
         known = {reason.id for reason in plain.reasons.get(attr, ())}
@@ -47,15 +57,35 @@ def _changes(feedback, plain, adjusted, added):
             for reason in adjusted.reasons.get(attr, ())
             if reason.id not in known
         ]
+        was = None if plain.weights[i] == 0 else before
         changes.append(
             {
                 "attribute": attr,
-                "from": None if plain.weights[i] == 0 else {"target": before[0], "weight": before[1]},
-                "to": {"target": after[0], "weight": after[1]},
+                "from": was,
+                "to": after,
                 "because": because,
+                "text": _sentence(attr, was, after, because),
             }
         )
     return changes
+
+
+def _requirement(assessment, i):
+    low, high = assessment.lows[i], assessment.highs[i]
+    return {
+        "target": round(target_of(low, high), 2),
+        "wanted": wanted(ATTRIBUTE_NAMES[i], low, high),
+        "weight": round(float(assessment.weights[i]), 2),
+    }
+
+
+def _sentence(attr, was, now, because):
+    """A change as a fitter would say it: "Heel counter: now 4.5 or more (was 3 or more), as the heel slipped in ..."."""
+    label = ATTRIBUTES[attr]["label"]
+    then = f"was {was['wanted']}" if was else "not asked before"
+    felt = sorted({entry["note"] for entry in because if entry["note"]}, key=list(FIT_ISSUES).index)
+    why = "; ".join(FIT_ISSUES[note]["label"].lower() for note in felt) or "what the try-ons showed"
+    return f"{label}: now {now['wanted']} ({then}), for {why}."
 
 
 def _because(feedback, reason, attr, added):

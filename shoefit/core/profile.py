@@ -21,7 +21,13 @@ FACT_FIELDS = frozenset(
         "training.weekly_km",
         "training.weekly_increase_pct",
         "training.surface",
+        "use",
+        "body_weight_kg",
+        "cushion_feel",
+        "drop",
+        "experience",
         "has_pain",
+        "runs_off_road",
     }
     | LIST_FIELDS
 )
@@ -41,6 +47,14 @@ class Profile:
     terrain: str | None = None
     brands: tuple = ()
     exclude_brands: tuple = ()
+    use: str = "daily"
+    use_only: bool = False
+    body_weight_kg: float | None = None
+    cushion_feel: str | None = None
+    drop: str | None = None
+    experience: str | None = None
+    current_shoe: tuple | None = None  # (shoe id, liked)
+    shortlist: bool = True  # one version per model line, brands varied; False: the plain ranking
     limit: int = LIMIT_DEFAULT
     facts: dict = field(init=False, repr=False, compare=False)
 
@@ -52,6 +66,11 @@ class Profile:
             "pronation": self.pronation,
             "terrain": self.terrain,
             "width": self.width,
+            "use": self.use,
+            "body_weight_kg": self.body_weight_kg,
+            "cushion_feel": self.cushion_feel,
+            "drop": self.drop,
+            "experience": self.experience,
             "fit_issues": frozenset(self.fit_issues),
             "symptoms": frozenset(self.symptoms),
             "conditions": frozenset(self.conditions),
@@ -62,6 +81,8 @@ class Profile:
         # Pain details count as pain even without a named symptom: a runner who
         # reports 4 days of pain must get the care advice.
         facts["has_pain"] = bool(PAIN_SYMPTOMS & facts["symptoms"]) or bool(self.pain)
+        # Trails, asked for as the terrain or told as where the runner trains: otherwise roads.
+        facts["runs_off_road"] = self.terrain == "trail" or facts["training.surface"] in ("trail", "mixed")
         object.__setattr__(self, "facts", facts)
 
     @classmethod
@@ -79,4 +100,6 @@ class Profile:
         for name in ("pain", "training"):
             if data.get(name) is not None:
                 data[name] = tuple(sorted(data[name].items()))
+        if data.get("current_shoe") is not None:
+            data["current_shoe"] = (data["current_shoe"]["id"], data["current_shoe"]["liked"])
         return cls(**data)

@@ -1,15 +1,23 @@
-"""The pipeline for one runner: profile -> requirements (rules, try-ons) -> scores -> explained picks."""
+"""The pipeline for one runner: profile -> requirements (rules, try-ons) -> scores -> a shortlist, explained."""
 
 import functools
 
+import numpy as np
 import orjson
 
 from . import explain
+from .current_shoe import current_shoe
 from .feedback import Feedback
 from .feedback_report import report
 from .feedback_table import default_table
-from .scoring import Filters, rank
-from .validation import check_brands
+from .scoring import Filters, candidate_scores, shown, top_k
+from .shortlist import shortlist
+from .triage import FOR_LATER, triage
+from .validation import check_against
+from .vocabulary import ATTRIBUTE_NAMES, ATTRIBUTES, WIDTHS
+
+# A look-alike of the runner's current shoe moved by less than this gets no line.
+WHY_MIN_POINTS = 0.5
 
 
 class Recommender:
@@ -39,33 +47,50 @@ class Recommender:
 
         Try-ons add their fit notes to the profile's fit issues, set requirements
         relative to the shoes the notes were felt in, and move shoes like the
-        comfortable ones up and shoes like the uncomfortable ones down (feedback.py).
-        The body then carries `feedback`, and each pick `tried` and `feedback_points`.
-        Without try-ons the answer is the plain one, byte for byte.
-        Raises InvalidProfile, or InvalidTryOn for try-ons that do not fit the catalog.
+        comfortable ones up and shoes like the uncomfortable ones down (feedback.py);
+        a shoe returned or rated 1-2 leaves the shortlist. The body then carries
+        `feedback`, and each pick `tried` and `feedback_points`. Without try-ons the
+        answer is the plain one. Raises InvalidProfile, or InvalidTryOn for try-ons
+        that do not fit the catalog.
         """
+        catalog = self.catalog
         feedback, assessment, body = self._assess(profile, tryons)
-        adjust = None if feedback is None else feedback.points
-        rows, scores, candidates = rank(
-            self.catalog, assessment.targets, assessment.weights, Filters.from_profile(profile), profile.limit, adjust
-        )
-        values = self.catalog.matrix[rows].tolist()
+        current = None if profile.current_shoe is None else current_shoe(catalog, *profile.current_shoe)
+        filters = Filters.from_profile(profile)
+        mask, adjust = self._mask_and_points(filters, feedback, current)
+        rows, scores = candidate_scores(catalog, assessment.lows, assessment.highs, assessment.weights, mask, adjust)
+        if profile.shortlist:
+            pinned = int(catalog.family[current.row]) if current is not None and current.liked else None
+            entries = shortlist(catalog, rows, scores, profile.limit, pinned=pinned, assessment=assessment)
+        else:
+            best = top_k(scores, catalog.id_rank[rows], profile.limit) if len(rows) else []
+            entries = [(int(rows[i]), float(scores[i]), []) for i in best]
+        picked = [row for row, _, _ in entries]
+        values = catalog.matrix[picked].tolist()
         breakdowns = explain.breakdowns(values, assessment)
         why = explain.Why(assessment, profile)
-        picks = [
-            self._pick(n, row, score, breakdown, why(self.catalog, row, shoe_values))
-            for n, (row, score, breakdown, shoe_values) in enumerate(
-                zip(rows.tolist(), scores.tolist(), breakdowns, values), 1
-            )
-        ]
+        later = [FOR_LATER] if body["triage"]["picks"] == "for_later" else []
+        picks = []
+        for n, ((row, score, older), breakdown, shoe_values) in enumerate(zip(entries, breakdowns, values), 1):
+            lines = [
+                *later,
+                *self._current_lines(current, row),
+                *why(catalog, row, shoe_values),
+                *self._also_line(older),
+            ]
+            picks.append(self._pick(n, row, score, breakdown, lines, older))
         if feedback is not None:
-            for row, pick in zip(rows.tolist(), picks):
+            for row, pick in zip(picked, picks):
                 pick["tried"] = feedback.tried(row)
                 pick["feedback_points"] = round(float(feedback.points[row]), 3)
                 # What the runner felt leads (Nigg et al. 2015: comfort is the best filter we have).
                 pick["why"] = feedback.lines(row) + pick["why"]
+        if current is not None:
+            body["current_shoe"] = self._current_summary(current, picked, mask, assessment)
         body["recommendations"] = picks
-        body["catalog"] = self.catalog_info(candidates)
+        if len(rows) == 0:
+            body["no_match"] = self._no_match(filters)
+        body["catalog"] = self.catalog_info(len(rows))
         return body
 
     def recommend_json(self, profile):
@@ -74,7 +99,7 @@ class Recommender:
 
     def _assess(self, profile, tryons):
         """(Feedback or None, the assessment the shoes are ranked on, the answer's body so far)."""
-        check_brands(self.catalog, profile)
+        check_against(self.catalog, profile)
         if not tryons:
             assessment = self.knowledge.assess(profile)
             return None, assessment, self._body(assessment)
@@ -86,13 +111,95 @@ class Recommender:
         return feedback, assessment, self._body(assessment, report(feedback, plain, assessment, profile))
 
     def _body(self, assessment, feedback=None):
-        body = {"requirements": assessment.requirements(), "warnings": assessment.warnings, "advice": assessment.advice}
+        body = {
+            "triage": triage(assessment),
+            "requirements": assessment.requirements(),
+            "warnings": assessment.warnings,
+            "advice": assessment.advice,
+            "evidence": explain.evidence(assessment),
+        }
         if feedback is not None:
             body["feedback"] = feedback
         body["catalog"] = self.catalog_info()
         return body
 
-    def _pick(self, rank_, row, score, breakdown, why):
+    def _mask_and_points(self, filters, feedback, current):
+        """Which shoes may be picked (None: all), and the points try-ons and the current shoe add (None: none)."""
+        mask = filters.mask(self.catalog)
+        keep = np.ones(len(self.catalog), dtype=bool)
+        if feedback is not None:
+            keep[[row for row, _ in feedback.set_aside]] = False
+        if current is not None and current.excluded is not None:
+            keep &= ~current.excluded
+        if not keep.all():
+            mask = keep if mask is None else mask & keep
+        parts = [p for p in (feedback and feedback.points, current and current.points) if p is not None]
+        return mask, (sum(parts) if parts else None)
+
+    def _current_lines(self, current, row):
+        if current is None:
+            return []
+        shoe = self.catalog.shoes[current.row]
+        name = f"{shoe['brand']} {shoe['model']}"
+        if self.catalog.family[row] == self.catalog.family[current.row]:
+            newer = "" if row == current.row else f": the {self.catalog.shoes[row]['model']} is its newest version"
+            return [f"Your {name}, which you love{newer}."]
+        points = float(current.points[row])
+        if abs(points) < WHY_MIN_POINTS:
+            return []
+        feeling = "you love" if current.liked else "you did not get on with"
+        return [f"Like the {name} {feeling} ({points:+.1f} points)."]
+
+    def _also_line(self, older):
+        if not older:
+            return []
+        names = ", ".join(f"{self.catalog.shoes[r]['model']}, ${self.catalog.shoes[r]['price']:g}" for r in older)
+        return [f"Also: {names}."]
+
+    def _current_summary(self, current, picked, mask, assessment):
+        shoe = self.catalog.shoes[current.row]
+        name = f"{shoe['brand']} {shoe['model']}"
+        line = self.catalog.lines[int(self.catalog.family[current.row])]
+        if not current.liked:
+            text = f"You did not get on with your {name}: its line is off the shortlist, and shoes like it move down."
+        elif any(row in line for row in picked):
+            text = f"You love your {name}: its line is on your shortlist, and shoes like it move up."
+        elif mask is not None and not mask[line].any():
+            text = f"You love your {name}, but no version of it passes your filters; shoes like it move up."
+        else:
+            newest = line[0]
+            misses = [
+                ATTRIBUTES[ATTRIBUTE_NAMES[i]]["label"].lower()
+                for i, (low, high, w) in enumerate(zip(assessment.lows, assessment.highs, assessment.weights))
+                if w > 0 and not low <= self.catalog.matrix[newest, i] <= high
+            ]
+            text = (
+                f"You love your {name}, but the {self.catalog.shoes[newest]['model']} misses what you need "
+                f"({', '.join(misses)}): it is left off; shoes like it move up."
+            )
+        return {"id": shoe["id"], "brand": shoe["brand"], "model": shoe["model"], "liked": current.liked, "text": text}
+
+    def _no_match(self, filters):
+        """Why nothing is left, and what relaxing each filter would leave."""
+        given = filters.given()
+        relax = []
+        for field, value in given.items():
+            mask = filters.without(field).mask(self.catalog)
+            count = len(self.catalog) if mask is None else int(mask.sum())
+            relax.append({"filter": field, "value": value, "candidates": count})
+        relax.sort(key=lambda entry: -entry["candidates"])
+        if not given:
+            text = "Every shoe that would suit you was tried and set aside, or is in a line you did not get on with."
+        else:
+            named = ", ".join(_filter_words(field, value) for field, value in given.items())
+            best = relax[0]
+            text = (
+                f"No shoe in this catalog passes all your filters ({named}); without "
+                f"{_filter_words(best['filter'], best['value'])}, {best['candidates']} would."
+            )
+        return {"text": text, "relax": relax}
+
+    def _pick(self, rank_, row, score, breakdown, why, older):
         shoe = self.catalog.shoes[row]
         return {
             "rank": rank_,
@@ -100,10 +207,32 @@ class Recommender:
             "brand": shoe["brand"],
             "model": shoe["model"],
             "category": shoe["category"],
+            "use": shoe["use"],
             "terrain": shoe["terrain"],
             "price": shoe["price"],
             "widths": shoe["widths"],
-            "score": round(score, 3),
+            "score": shown(score),
             "breakdown": breakdown,
             "why": why,
+            "also": [
+                {
+                    "id": self.catalog.shoes[r]["id"],
+                    "model": self.catalog.shoes[r]["model"],
+                    "price": self.catalog.shoes[r]["price"],
+                }
+                for r in older
+            ],
         }
+
+
+def _filter_words(field, value):
+    """A filter as a runner would name it: "$50 or less", "narrow width", "trail shoes", "brands HOKA"."""
+    if field == "max_price":
+        return f"${value:g} or less"
+    if field == "width":
+        return f"{WIDTHS[value]['label'].lower()} width"
+    if field == "terrain":
+        return f"{value} shoes"
+    if field == "use_only":
+        return f"{value} shoes only"
+    return f"{field.replace('_', ' ')} {', '.join(value)}"

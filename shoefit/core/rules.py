@@ -1,30 +1,32 @@
-"""The knowledge base: loads the rules table and turns a profile into requirements.
+"""Rules: the entries of knowledge/rules.toml, read and checked, each a condition on the runner's facts
+and its effects (requirements with a direction, a warning, advice).
 
-The rules are data (`knowledge/rules.toml`); this module only knows how to read,
-check and apply them. A broken rules file fails loudly at start-up with every
-problem listed, never at request time.
+The rules are data; this module only knows how to read and check them, and compiles each condition
+once. A broken rules file fails loudly at start-up with every problem listed, never at request time.
 """
 
 import operator
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from .attributes import LEVELS, scaled
 from .errors import InvalidFile
-from .knowledge import check_source, cited, parse_table, table_text
+from .knowledge import check_source, cited
 from .profile import FACT_FIELDS, LIST_FIELDS
-from .vocabulary import ATTRIBUTE_NAMES, ATTRIBUTES, ENUMS, LEVEL_ORDER, RATING_MAX, RATING_MIN, WARNING_LEVELS
+from .requirements import Band
+from .vocabulary import ATTRIBUTE_NAMES, ATTRIBUTES, ENUMS, RATING_MAX, RATING_MIN, WARNING_LEVELS
 
-_NUMERIC_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
-_LIST_OPS = {"has", "has_any", "lacks"}
-_SCALAR_OPS = {"=", "in"} | set(_NUMERIC_OPS)
-# Rule effects are put on a 2**-20 grid (target x weight, and weight), so that their
-# sums over any set of rules are exact: the same whatever order they are added in,
-# a loop in assess() or a matrix product in RuleBlock. Targets move by < 1e-6.
+NUMERIC_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+LIST_OPS = {"has", "has_any", "lacks"}
+SCALAR_OPS = {"=", "in"} | set(NUMERIC_OPS)
+RULE_KEYS = {"id", "when", "reason", "source", "evidence", "require", "warning", "advice"}
+BOUND_KEYS = ("at_least", "at_most", "around", "target")  # target: the old point form, around within 0
+# Bounds and weights are put on a 2**-20 grid, so that a conflict's weighted mean (requirements.combine)
+# is computed from exact sums, the same whatever order rules are met in: a loop in assess() or a
+# matrix product in RuleBlock. A bound moves by < 1e-6.
 EFFECT_GRID = 2.0**20
 
 
-def _on_grid(value):
+def on_grid(value):
     return round(value * EFFECT_GRID) / EFFECT_GRID
 
 
@@ -46,7 +48,7 @@ class Condition:
 def _compile(name, op, value):
     # Rules run on every request: each condition becomes one small closure at load
     # time instead of dispatching on its operator per call.
-    if op in _LIST_OPS:
+    if op in LIST_OPS:
         wanted = frozenset([value] if isinstance(value, str) else value)
         if op == "has":
             return lambda facts: wanted <= facts[name]
@@ -57,7 +59,7 @@ def _compile(name, op, value):
         return lambda facts: facts.get(name) == value
     if op == "in":
         return lambda facts: facts.get(name) in value
-    compare = _NUMERIC_OPS[op]
+    compare = NUMERIC_OPS[op]
     return lambda facts: (fact := facts.get(name)) is not None and compare(fact, value)
 
 
@@ -68,9 +70,10 @@ class Rule:
     reason: str
     source: dict
     evidence: str | None
-    requires: dict
+    requires: dict  # attribute -> requirements.Band
     warning: dict | None
     advice: dict | None
+    active: bool = False  # the advice asks the runner to run, exercise or try shoes on
 
     def __post_init__(self):
         # What the rule says is fixed, so its response entries are built once and
@@ -78,13 +81,10 @@ class Rule:
         source = cited(self.id, self.source, self.evidence)
         entries = {
             "tests": tuple(c.holds for c in self.conditions),
-            "contributions": tuple(
-                (ATTRIBUTE_NAMES.index(attr), _on_grid(target * weight), _on_grid(weight))
-                for attr, (target, weight) in self.requires.items()
-            ),
+            "contributions": tuple((ATTRIBUTE_NAMES.index(attr), band) for attr, band in self.requires.items()),
             "reason_entries": {
-                attr: {"text": self.reason, "weight": weight, "source": source}
-                for attr, (_, weight) in self.requires.items()
+                attr: {"text": self.reason, "weight": band.weight, "source": source}
+                for attr, band in self.requires.items()
             },
             "warning_entry": {**self.warning, "source": source} if self.warning else None,
             "advice_entry": {**self.advice, "source": source} if self.advice else None,
@@ -99,71 +99,8 @@ class Rule:
         return True
 
 
-@dataclass(frozen=True)
-class Assessment:
-    """What a profile requires of a shoe, and what the runner must be told."""
-
-    targets: np.ndarray  # per attribute, in ATTRIBUTE_NAMES order
-    weights: np.ndarray  # 0 where no rule speaks to the attribute
-    reasons: dict  # attribute -> [rule] strongest first, for the attributes with a weight
-    warnings: list
-    advice: list
-    fired: tuple
-
-    def requirements(self):
-        targets = np.round(self.targets, 2).tolist()
-        weights = np.round(self.weights, 2).tolist()
-        return {
-            attr: {
-                "target": targets[i],
-                "weight": weights[i],
-                "reasons": [rule.reason_entries[attr] for rule in self.reasons[attr]],
-            }
-            for i, attr in enumerate(ATTRIBUTE_NAMES)
-            if attr in self.reasons
-        }
-
-
-class KnowledgeBase:
-    def __init__(self, rules):
-        self.rules = tuple(rules)
-
-    @classmethod
-    def load(cls, path=None):
-        return cls.from_text(*table_text(path, "rules.toml", RulesError))
-
-    @classmethod
-    def from_text(cls, text, name):
-        return cls(_parse_rules(parse_table(text, name, RulesError).get("rules"), name))
-
-    def assess(self, profile):
-        facts = profile.facts
-        sums = [0.0] * len(ATTRIBUTE_NAMES)
-        weights = [0.0] * len(ATTRIBUTE_NAMES)
-        reasons, warnings, advice, fired = {}, {}, {}, []
-        for rule in self.rules:
-            if not rule.applies(facts):
-                continue
-            fired.append(rule.id)
-            for i, weighted_target, weight in rule.contributions:
-                sums[i] += weighted_target
-                weights[i] += weight
-            for attr in rule.reason_entries:
-                reasons.setdefault(attr, []).append(rule)
-            # Two rules may say the same thing from two passages: the runner sees it once.
-            if rule.warning_entry and rule.warning["code"] not in warnings:
-                warnings[rule.warning["code"]] = rule.warning_entry
-            if rule.advice_entry and rule.advice["code"] not in advice:
-                advice[rule.advice["code"]] = rule.advice_entry
-        for attr, rules in reasons.items():
-            rules.sort(key=lambda rule: -rule.requires[attr][1])
-        weights = np.array(weights)
-        targets = np.divide(sums, weights, out=np.zeros_like(weights), where=weights > 0)
-        ordered = sorted(warnings.values(), key=lambda w: LEVEL_ORDER[w["level"]])
-        return Assessment(targets, weights, reasons, ordered, list(advice.values()), tuple(fired))
-
-
-def _parse_rules(raw, name):
+def parse_rules(raw, name):
+    """Rules from the [[rules]] tables of a rules file named `name`; RulesError listing every problem."""
     problems = []
     if not isinstance(raw, list) or not raw:
         raise RulesError([f"{name}: no [[rules]] tables"])
@@ -177,7 +114,7 @@ def _parse_rules(raw, name):
         elif rule_id in seen:
             problems.append(f"{where}: duplicate id")
         seen.add(rule_id)
-        unknown = set(entry) - {"id", "when", "reason", "source", "evidence", "require", "warning", "advice"}
+        unknown = set(entry) - RULE_KEYS
         if unknown:
             problems.append(f"{where}: unknown keys {sorted(unknown)}")
         conditions = _parse_when(entry.get("when"), where, problems)
@@ -188,8 +125,10 @@ def _parse_rules(raw, name):
                 problems.append(f"{where}: warning needs exactly code, level, message")
             elif warning["level"] not in WARNING_LEVELS:
                 problems.append(f"{where}: warning level {warning['level']!r} not one of {list(WARNING_LEVELS)}")
-        if advice is not None and set(advice) != {"code", "text"}:
-            problems.append(f"{where}: advice needs exactly code, text")
+        if advice is not None and not {"code", "text"} <= set(advice) <= {"code", "text", "active"}:
+            problems.append(f"{where}: advice needs exactly code, text (and active = true for advice to run or try on)")
+        elif advice is not None and not isinstance(advice.get("active", False), bool):
+            problems.append(f"{where}: advice active must be true or false")
         if not (requires or warning or advice):
             problems.append(f"{where}: no effect (require, warning or advice)")
         source = entry.get("source")
@@ -197,8 +136,19 @@ def _parse_rules(raw, name):
         if not isinstance(entry.get("reason"), str) or not entry["reason"]:
             problems.append(f"{where}: missing reason")
         if len(problems) == before:
+            active = bool(advice and advice.pop("active", False))
             rules.append(
-                Rule(rule_id, conditions, entry["reason"], source, entry.get("evidence"), requires, warning, advice)
+                Rule(
+                    rule_id,
+                    conditions,
+                    entry["reason"],
+                    source,
+                    entry.get("evidence"),
+                    requires,
+                    warning,
+                    advice,
+                    active,
+                )
             )
     if problems:
         raise RulesError(problems)
@@ -218,11 +168,11 @@ def _parse_when(when, where, problems):
         is_list = field in LIST_FIELDS
         vocabulary = ENUMS.get(field)
         op = op or ("has" if is_list else "=")
-        allowed = _LIST_OPS if is_list else {"=", "in"} if vocabulary else _SCALAR_OPS
+        allowed = LIST_OPS if is_list else {"=", "in"} if vocabulary else SCALAR_OPS
         if op not in allowed:
             problems.append(f"{where}: operator {op!r} does not apply to {field!r}")
             continue
-        if op in _NUMERIC_OPS and not isinstance(value, (int, float)):
+        if op in NUMERIC_OPS and not isinstance(value, (int, float)):
             problems.append(f"{where}: {key!r} needs a number, got {value!r}")
             continue
         if vocabulary is not None:
@@ -237,15 +187,59 @@ def _parse_when(when, where, problems):
 
 def _parse_require(require, where, problems):
     requires = {}
+    if not isinstance(require, dict):
+        problems.append(f"{where}: 'require' must be a table of attributes")
+        return requires
     for attr, spec in require.items():
         if attr not in ATTRIBUTES:
             problems.append(f"{where}: unknown attribute {attr!r}")
             continue
-        target, weight = spec.get("target"), spec.get("weight")
-        if not isinstance(target, (int, float)) or not RATING_MIN <= target <= RATING_MAX:
-            problems.append(f"{where}: {attr} target must be {RATING_MIN:g}-{RATING_MAX:g}, got {target!r}")
-        elif not isinstance(weight, (int, float)) or weight <= 0:
-            problems.append(f"{where}: {attr} weight must be > 0, got {weight!r}")
-        else:
-            requires[attr] = (float(target), float(weight))
+        band = _parse_band(attr, spec, f"{where}: {attr}", problems)
+        if band is not None:
+            requires[attr] = band
     return requires
+
+
+def _parse_band(attr, spec, where, problems):
+    """{at_least | at_most | around (with within) | target, weight} -> a Band on the 1-5 scale, or None."""
+    if not isinstance(spec, dict):
+        problems.append(f"{where}: needs a table such as {{ at_least = 4, weight = 1 }}")
+        return None
+    unknown = set(spec) - {*BOUND_KEYS, "within", "weight"}
+    kinds = [key for key in BOUND_KEYS if key in spec]
+    if unknown:
+        problems.append(f"{where}: unknown keys {sorted(unknown)}")
+        return None
+    if len(kinds) != 1:
+        problems.append(f"{where}: needs exactly one of at_least, at_most, around, got {kinds or 'none'}")
+        return None
+    kind, value, within, weight = kinds[0], spec[kinds[0]], spec.get("within", 0), spec.get("weight")
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+        problems.append(f"{where}: weight must be > 0, got {weight!r}")
+        return None
+    if "within" in spec and (kind != "around" or isinstance(within, bool) or not isinstance(within, (int, float))
+                             or within < 0 or isinstance(value, str)):  # fmt: skip
+        problems.append(f"{where}: within goes with around and a number, and must be >= 0, got {within!r}")
+        return None
+    if attr in LEVELS and not isinstance(value, str) and not RATING_MIN <= value <= RATING_MAX:
+        problems.append(f"{where}: {kind} must be one of {', '.join(LEVELS[attr])} (or 1-5), got {value!r}")
+        return None
+    try:
+        if kind == "at_least":
+            low, high = scaled(attr, value), RATING_MAX
+        elif kind == "at_most":
+            low, high = RATING_MIN, scaled(attr, value)
+        elif isinstance(value, str):
+            low = high = scaled(attr, value)
+        else:
+            low, high = scaled(attr, value - within), scaled(attr, value + within)
+    except ValueError as exc:
+        problems.append(f"{where}: {exc}")
+        return None
+    if not RATING_MIN <= low <= high <= RATING_MAX:
+        problems.append(f"{where}: {kind} must be {RATING_MIN:g}-{RATING_MAX:g}, got {value!r}")
+        return None
+    if low <= RATING_MIN and high >= RATING_MAX:
+        problems.append(f"{where}: {kind} {value!r} asks nothing of a shoe")
+        return None
+    return Band(on_grid(low), on_grid(high), on_grid(weight))

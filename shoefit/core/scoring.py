@@ -1,4 +1,4 @@
-"""The weighted scorer of one runner: filters, per-attribute match, weighted sum, top-k.
+"""The weighted scorer of one runner: filters, per-attribute gap to the wanted band, weighted sum, top-k.
 
 One vectorised pass over the catalog's precomputed matrix; no Python loop over shoes.
 A block of runners is scored by the same arithmetic in batch/block_scoring.py.
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalog import TERRAIN_CODES, WIDTH_BITS
+from .catalog import TERRAIN_CODES, USE_BITS, WIDTH_BITS
 from .vocabulary import RATING_MAX, RATING_MIN
 
 RATING_SPAN = RATING_MAX - RATING_MIN
@@ -16,16 +16,17 @@ RATING_SPAN = RATING_MAX - RATING_MIN
 # secondary preferences (light, affordable). They order shoes that fit about as
 # well; a lighter, cheaper shoe overtakes a better fit only within 5 points.
 FIT_SHARE = 0.95
-# score = BASE + PREFERENCE_COEF * preference - DISTANCE_COEF * distance, where distance
-# is the weighted mean |value - target| over the required attributes.
+# score = BASE + PREFERENCE_COEF * preference - DISTANCE_COEF * distance, where distance is the
+# weighted mean over the required attributes of how far the shoe lies outside the wanted band
+# (requirements.gap): 0 for a shoe that meets every requirement.
 BASE = 100.0 * FIT_SHARE
 PREFERENCE_COEF = 100.0 * (1.0 - FIT_SHARE)
 DISTANCE_COEF = 100.0 * FIT_SHARE / RATING_SPAN
 # Each attribute's weighted distance is rounded to a multiple of 2**-30 before the
-# attributes are added up. Every partial sum is then exact in float64 (at most 8
-# terms below 4 each: 35 of 53 bits), so the total is the same in whatever order it
-# is added: one runner scored row by row and a block of runners scored as a matrix
-# product get bit-identical scores, and equal shoes stay exactly tied.
+# attributes are added up. Every partial sum is then exact in float64 (13 terms below
+# 4 each: 36 of 53 bits), so the total is the same in whatever order it is added: one
+# runner scored row by row and a block of runners scored as a matrix product get
+# bit-identical scores, and equal shoes stay exactly tied.
 QUANTUM_SCALE = 2.0**30
 
 
@@ -49,6 +50,7 @@ class Filters:
     max_price: float | None = None
     brands: frozenset = frozenset()  # casefolded; empty means any
     exclude_brands: frozenset = frozenset()
+    use: str | None = None  # only shoes made for this use (the runner's use, when they ask for use_only)
 
     @classmethod
     def from_profile(cls, profile):
@@ -58,6 +60,7 @@ class Filters:
             profile.max_price,
             frozenset(b.casefold() for b in profile.brands),
             frozenset(b.casefold() for b in profile.exclude_brands),
+            profile.use if profile.use_only else None,
         )
 
     def mask(self, catalog):
@@ -79,24 +82,45 @@ class Filters:
         if self.exclude_brands:
             codes = [catalog.brand_codes[b] for b in self.exclude_brands if b in catalog.brand_codes]
             mask = both(~np.isin(catalog.brand, codes))
+        if self.use is not None:
+            mask = both((catalog.use_bits & USE_BITS[self.use]) != 0)
         return mask
 
+    def given(self):
+        """The filters the runner set, by request field: {field: value}."""
+        named = {
+            "terrain": self.terrain,
+            "width": self.width,
+            "max_price": self.max_price,
+            "brands": sorted(self.brands) or None,
+            "exclude_brands": sorted(self.exclude_brands) or None,
+            "use_only": self.use,
+        }
+        return {field: value for field, value in named.items() if value is not None}
 
-def level_terms(levels, targets, shares):
-    """Quantized weighted distance from each runner's target to each rating level."""
-    terms = np.abs(levels - targets)
+    def without(self, field):
+        """These filters with one of them (a request field, as given() names it) dropped."""
+        empty = {"brands": frozenset(), "exclude_brands": frozenset(), "use_only": None}
+        name = "use" if field == "use_only" else field
+        return type(self)(**{**self.__dict__, name: empty.get(field)})
+
+
+def level_terms(levels, lows, highs, shares):
+    """Quantized weighted distance from each wanted band [lows, highs] to each rating level."""
+    terms = np.maximum(lows - levels, 0.0)
+    terms += np.maximum(levels - highs, 0.0)
     terms *= shares
     return _quantize(terms)
 
 
-def score(catalog, targets, weights, rows=None):
+def score(catalog, lows, highs, weights, rows=None):
     """Scores 0-100 of one runner for the given catalog rows (all when rows is None)."""
     shares = normalized(weights)
     preference = catalog.preference if rows is None else catalog.preference[rows]
     distance = np.zeros(len(preference))
     for a, (levels, codes) in enumerate(zip(catalog.levels, catalog.level_codes)):
         if shares[a] > 0:  # an unweighted attribute adds exact zeros
-            table = level_terms(levels, targets[a], shares[a])
+            table = level_terms(levels, lows[a], highs[a], shares[a])
             distance += table[codes if rows is None else codes[rows]]
     return (BASE + PREFERENCE_COEF * preference) - distance * DISTANCE_COEF
 
@@ -117,21 +141,31 @@ def top_k(scores, tiebreak, k):
     return candidates[order[:k]]
 
 
-def rank(catalog, targets, weights, filters, k, adjust=None):
-    """(catalog row indices best first, their scores, number of candidates).
+def candidate_scores(catalog, lows, highs, weights, mask, adjust=None):
+    """(catalog rows that pass `mask` (None: all), their scores).
 
-    adjust: optional points per catalog row (a try-on's feedback), added to the
-    scores before the top k are taken; the result is kept within 0-100.
+    adjust: optional points per catalog row (try-ons, the runner's current shoe), added to the
+    scores. Shoes are ranked on the sum; an answer shows it kept within 0-100 (shown()), so that
+    points lifting two well-fitting shoes past 100 still tell them apart.
     """
-    mask = filters.mask(catalog)
     rows = None if mask is None else np.flatnonzero(mask)
     if rows is not None and len(rows) == 0:
-        return np.array([], dtype=np.intp), np.array([]), 0
-    scores = score(catalog, targets, weights, rows)
+        return rows, np.array([])
+    scores = score(catalog, lows, highs, weights, rows)
     if adjust is not None:
         scores += adjust if rows is None else adjust[rows]
-        np.clip(scores, 0.0, 100.0, out=scores)
-    tiebreak = catalog.id_rank if rows is None else catalog.id_rank[rows]
-    best = top_k(scores, tiebreak, k)
-    picked = best if rows is None else rows[best]
-    return picked, scores[best], len(scores)
+    return (np.arange(len(catalog)) if rows is None else rows), scores
+
+
+def shown(score):
+    """A score as answers show it: within 0-100, to three decimals."""
+    return round(min(100.0, max(0.0, score)), 3)
+
+
+def rank(catalog, lows, highs, weights, filters, k, adjust=None):
+    """The plain ranking: (catalog rows of the k best, best first; their scores; how many shoes passed)."""
+    rows, scores = candidate_scores(catalog, lows, highs, weights, filters.mask(catalog), adjust)
+    if len(rows) == 0:
+        return np.array([], dtype=np.intp), np.array([]), 0
+    best = top_k(scores, catalog.id_rank[rows], k)
+    return rows[best], scores[best], len(rows)

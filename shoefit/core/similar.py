@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import MinMaxScaler
 
-from .catalog import RATING_COLUMNS
+from .catalog_csv import RATING_COLUMNS
 
 # What a runner feels on the foot: the seven rating columns, plus weight and drop,
 # which a fitter hears about as often as cushioning ("heavy", "sits back on the heel").

@@ -13,7 +13,12 @@ from .errors import FieldErrors
 from .profile import Profile
 from .vocabulary import (
     ARCH_TYPES,
+    BODY_WEIGHT_MAX,
+    BODY_WEIGHT_MIN,
     CONDITIONS,
+    CUSHION_FEELS,
+    DROPS,
+    EXPERIENCES,
     FIT_ISSUES,
     LIMIT_DEFAULT,
     LIMIT_MAX,
@@ -26,6 +31,7 @@ from .vocabulary import (
     SURFACES,
     SYMPTOMS,
     TERRAINS,
+    USES,
     WIDTHS,
 )
 
@@ -87,6 +93,11 @@ class TrainingSchema(StrictSchema):
     surface = term(SURFACES)
 
 
+class CurrentShoeSchema(StrictSchema):
+    id = f.String(required=True, validate=v.Length(1, 100), metadata={"description": "A catalog shoe id."})
+    liked = StrictBoolean(required=True, metadata={"description": "true: loved it; false: did not get on with it."})
+
+
 class ProfileSchema(StrictSchema):
     """A runner's answers. Everything is optional: unknown is a fine answer."""
 
@@ -108,6 +119,21 @@ class ProfileSchema(StrictSchema):
     )
     exclude_brands = f.List(
         f.String(validate=v.Length(1, MAX_NAME_LENGTH)), validate=v.Length(max=MAX_BRANDS), load_default=list
+    )
+    use = term(USES, load_default="daily", metadata={"description": "What the shoes are for."})
+    use_only = StrictBoolean(
+        load_default=False, metadata={"description": "Only shoes made for that use (otherwise it is a scored need)."}
+    )
+    body_weight_kg = number(validate=v.Range(BODY_WEIGHT_MIN, BODY_WEIGHT_MAX))
+    cushion_feel = term(CUSHION_FEELS, metadata={"description": "The underfoot feel the runner prefers."})
+    drop = term(DROPS, metadata={"description": "The heel-to-toe drop the runner prefers."})
+    experience = term(EXPERIENCES)
+    current_shoe = f.Nested(
+        CurrentShoeSchema, metadata={"description": "The shoe the runner runs in now, and whether they like it."}
+    )
+    shortlist = StrictBoolean(
+        load_default=True,
+        metadata={"description": "One version of each model line, brands varied (default); false: the plain ranking."},
     )
     limit = strict_int(validate=v.Range(LIMIT_MIN, LIMIT_MAX), load_default=LIMIT_DEFAULT)
 
@@ -136,18 +162,21 @@ def load_profile(body, catalog):
         profile = Profile.from_dict(PROFILE_SCHEMA.load(body))
     except ma.ValidationError as exc:
         raise InvalidProfile(field_errors(exc.messages, body, root="(profile)")) from None
-    check_brands(catalog, profile)
+    check_against(catalog, profile)
     return profile
 
 
-def check_brands(catalog, profile):
-    """Raise InvalidProfile for brands the catalog does not have."""
+def check_against(catalog, profile):
+    """Raise InvalidProfile for what the catalog does not have: brands, and the runner's current shoe."""
     errors = [
         {"field": f"{field}.{i}", "value": brand, "message": f"no brand {brand!r} in the catalog"}
         for field in ("brands", "exclude_brands")
         for i, brand in enumerate(getattr(profile, field))
         if brand.casefold() not in catalog.brand_codes
     ]
+    if profile.current_shoe is not None and catalog.get(profile.current_shoe[0]) is None:
+        shoe_id = profile.current_shoe[0]
+        errors.append({"field": "current_shoe.id", "value": shoe_id, "message": f"no shoe {shoe_id!r} in the catalog"})
     if errors:
         raise InvalidProfile(errors)
 

@@ -94,7 +94,32 @@ CATEGORIES = _terms(
     ("motion_control", "Motion control", "Maximum support: firm medial post, wide straight base, rigid heel."),
 )
 
-# Shoe attributes a requirement can target, as catalog rating columns (1-5).
+USES = _terms(
+    ("daily", "Daily training", "Everyday easy and long runs: most of a runner's miles."),
+    ("tempo", "Tempo and speed work", "Faster sessions: intervals, tempo runs, fartlek."),
+    ("race", "Race day", "Racing: the lightest, fastest shoe that still suits the foot."),
+)
+
+CUSHION_FEELS = _terms(
+    ("soft", "Soft", "Plush and deep: a high stack of foam."),
+    ("balanced", "Balanced", "Neither plush nor firm."),
+    ("firm", "Firm", "Close to the ground, with more feel for the road."),
+)
+
+DROPS = _terms(
+    ("low", "Low drop", "Heel and forefoot nearly level: 5 mm or less."),
+    ("standard", "Standard drop", "The usual 6 to 10 mm."),
+    ("high", "High drop", "A raised heel: 10 mm or more."),
+)
+
+EXPERIENCES = _terms(
+    ("beginner", "New to running", "Running for less than a year, or starting again."),
+    ("regular", "Regular runner", "Running most weeks for a year or more."),
+    ("experienced", "Experienced", "Years of training, races, a sense of what suits you."),
+)
+
+# What a shoe is measured on. The catalog's seven ratings are 1-5; the others have units of their own,
+# put on the same 1-5 scale by core/attributes.py (yes/no, the support category, millimetres of drop).
 ATTRIBUTES = _terms(
     ("cushioning", "Heel cushioning", "Shock absorption under the heel (1 firm, 5 maximal)."),
     ("forefoot_cushioning", "Forefoot cushioning", "Shock absorption under the ball of the foot."),
@@ -103,7 +128,13 @@ ATTRIBUTES = _terms(
     ("heel_counter", "Heel counter", "Firmness and hold of the heel cup."),
     ("breathability", "Breathability", "How well the upper ventilates (mesh)."),
     ("toe_box", "Toe-box room", "Room for the toes (1 snug, 5 roomy)."),
-    ("seamless_upper", "Seamless upper", "An upper without inner seams that rub (5 seamless, 1 not)."),
+    ("seamless_upper", "Seamless upper", "An upper without inner seams that rub (yes or no)."),
+    ("category", "Support category", "Neutral, stability or motion control, as the brand sells the shoe."),
+    ("daily_use", "Daily trainer", "Made for everyday miles (yes or no)."),
+    ("tempo_use", "Tempo shoe", "Made for faster sessions (yes or no)."),
+    ("race_use", "Race shoe", "Made for race day (yes or no)."),
+    ("drop", "Heel-to-toe drop", "How much higher the heel sits than the forefoot, in millimetres."),
+    ("trail_shoe", "Trail shoe", "Built for trails: a lugged outsole and a protective upper (yes or no)."),
 )
 # The order of the attributes in every array of targets, weights and ratings.
 ATTRIBUTE_NAMES = tuple(ATTRIBUTES)
@@ -112,6 +143,23 @@ WARNING_LEVELS = _terms(
     ("urgent", "Seek care now", "Signs of a fracture or infection: see a doctor today."),
     ("see_doctor", "See a doctor", "Signs that need a diagnosis before more running."),
     ("caution", "Take care", "A risk factor to keep in mind."),
+)
+
+# What the warnings make of the answer (triage.py): a kiosk keys on the state.
+TRIAGE = _terms(
+    (
+        "see_doctor_first",
+        "See a doctor first",
+        "What you describe needs a doctor before anything else: please see one today, and do not run on "
+        "this foot until then. The shoes below are for later.",
+    ),
+    (
+        "see_doctor",
+        "See a doctor",
+        "Have a doctor look at your foot before you run on it again; the shortlist is for when you do.",
+    ),
+    ("take_care", "Take care", "Keep the caution below in mind while you choose and train."),
+    ("shoes", "Your shortlist", "Try these on; keep the pair that feels most comfortable."),
 )
 
 # What the runner did with a shoe tried on in the store.
@@ -127,6 +175,7 @@ LEVEL_ORDER = {level: i for i, level in enumerate(WARNING_LEVELS)}
 RATING_MIN, RATING_MAX = 1.0, 5.0
 LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 50, 5
 SEVERITY_MIN, SEVERITY_MAX = 0, 10
+BODY_WEIGHT_MIN, BODY_WEIGHT_MAX = 25, 250  # kg
 COMFORT_MIN, COMFORT_MAX = 1, 5
 
 ENUMS = MappingProxyType(
@@ -142,7 +191,12 @@ ENUMS = MappingProxyType(
         "terrain": TERRAINS,
         "width": WIDTHS,
         "category": CATEGORIES,
+        "use": USES,
+        "cushion_feel": CUSHION_FEELS,
+        "drop": DROPS,
+        "experience": EXPERIENCES,
         "attributes": ATTRIBUTES,
         "warning_levels": WARNING_LEVELS,
+        "triage": TRIAGE,
     }
 )

@@ -3,7 +3,7 @@
 import flask
 
 from .. import config as settings
-from ..core.rules import KnowledgeBase
+from ..core.knowledge_base import KnowledgeBase
 from ..store.fittings import Store
 from . import context, limits, observability, problems
 from .routes import admin, batch, fittings, meta, recommend, shoes

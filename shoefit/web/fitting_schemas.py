@@ -40,6 +40,7 @@ class BecauseSchema(ma.Schema):
 
 class TargetWeightSchema(ma.Schema):
     target = f.Float(required=True)
+    wanted = f.String(required=True, metadata={"description": "The band in words and units, as a requirement's."})
     weight = f.Float(required=True)
 
 
@@ -54,6 +55,14 @@ class RequirementChangeSchema(ma.Schema):
     )
     to = f.Nested(TargetWeightSchema, required=True)
     because = f.List(f.Nested(BecauseSchema), required=True)
+    text = f.String(required=True, metadata={"description": "The change as a sentence."})
+
+
+class SetAsideSchema(ma.Schema):
+    id = f.String(required=True)
+    brand = f.String(required=True)
+    model = f.String(required=True)
+    text = f.String(required=True)
 
 
 class FeedbackSchema(ma.Schema):
@@ -63,6 +72,11 @@ class FeedbackSchema(ma.Schema):
     comfort = f.Nested(ComfortFeedbackSchema, required=True)
     fit_issues_added = f.List(term(FIT_ISSUES), required=True)
     changes = f.List(f.Nested(RequirementChangeSchema), required=True)
+    set_aside = f.List(
+        f.Nested(SetAsideSchema),
+        required=True,
+        metadata={"description": "Tried shoes returned or rated 1-2: off the list."},
+    )
 
 
 class FittingLinksSchema(ma.Schema):

@@ -14,7 +14,7 @@ from flask_smorest import abort
 from ..core.errors import summary
 from ..core.validation import field_errors
 from .observability import request_id
-from .response_schemas import ProblemSchema
+from .catalog_schemas import ProblemSchema
 from .responses import dumps
 
 PROBLEM_MIMETYPE = "application/problem+json"

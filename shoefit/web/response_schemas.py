@@ -1,4 +1,4 @@
-"""The API's answers as schemas: what the OpenAPI document shows for each response.
+"""The API's answers to a runner as schemas: requirements, warnings, the shortlist, batches of them.
 
 The views build their answers as plain dicts (the recommender's, already JSON for speed), so these
 schemas document the shapes rather than dump them; tests hold the answers to them.
@@ -8,8 +8,10 @@ import marshmallow as ma
 from marshmallow import fields as f
 from marshmallow import validate as v
 
+from ..core.requirements import KINDS
 from ..core.validation import one_of, term
-from ..core.vocabulary import ATTRIBUTES, COMFORT_MAX, COMFORT_MIN, DECISIONS, FIT_ISSUES, WARNING_LEVELS
+from ..core.vocabulary import ATTRIBUTES, COMFORT_MAX, COMFORT_MIN, DECISIONS, FIT_ISSUES, TRIAGE, USES, WARNING_LEVELS
+from .catalog_schemas import CatalogInfoSchema, ProblemSchema
 
 
 class SourceSchema(ma.Schema):
@@ -26,8 +28,15 @@ class ReasonSchema(ma.Schema):
     source = f.Nested(SourceSchema, required=True)
 
 
+KIND = {"enum": list(KINDS), "description": "at_least: min or more; at_most: max or less; around: min to max."}
+
+
 class RequirementSchema(ma.Schema):
-    target = f.Float(required=True, metadata={"description": "Ideal rating, 1-5."})
+    target = f.Float(required=True, metadata={"description": "One number for the band: min, max, or its middle."})
+    kind = f.String(required=True, validate=one_of(KINDS), metadata=KIND)
+    min = f.Float(required=True, metadata={"description": "The band's floor on the 1-5 scale (1: none)."})
+    max = f.Float(required=True, metadata={"description": "The band's ceiling on the 1-5 scale (5: none)."})
+    wanted = f.String(required=True, metadata={"description": "The band in words and units: '4.5 or more', '6-10 mm'."})
     weight = f.Float(required=True, metadata={"description": "Sum of the weights of the rules behind it."})
     reasons = f.List(f.Nested(ReasonSchema), required=True)
 
@@ -45,16 +54,37 @@ class AdviceSchema(ma.Schema):
     source = f.Nested(SourceSchema, required=True)
 
 
-class CatalogInfoSchema(ma.Schema):
-    version = f.String(required=True, metadata={"description": "Content hash of the catalog file."})
-    size = f.Integer(required=True)
-    candidates = f.Integer(metadata={"description": "Shoes left after the hard filters."})
+class EvidenceSchema(ma.Schema):
+    rule = f.String(required=True, metadata={"description": "The rule the note is about (the first, when several)."})
+    text = f.String(required=True)
+
+
+class TriageSchema(ma.Schema):
+    state = f.String(required=True, validate=one_of(TRIAGE), metadata={"enum": list(TRIAGE)})
+    level = f.String(
+        required=True,
+        allow_none=True,
+        metadata={"enum": list(WARNING_LEVELS), "description": "The most serious warning's."},
+    )
+    message = f.String(required=True, metadata={"description": "What to do first, in plain words."})
+    picks = f.String(
+        required=True,
+        metadata={"enum": ["shortlist", "for_later"], "description": "for_later: see a doctor before trying shoes on."},
+    )
+    withheld_advice = f.List(
+        f.String(),
+        required=True,
+        metadata={"description": "Advice codes held back until a doctor has seen the runner."},
+    )
 
 
 class MatchSchema(ma.Schema):
     target = f.Float(required=True)
-    value = f.Float(required=True)
-    match = f.Float(required=True, metadata={"description": "1 at the target, 0 at the far end of the scale."})
+    kind = f.String(required=True, validate=one_of(KINDS), metadata=KIND)
+    value = f.Float(required=True, metadata={"description": "The shoe's value on the 1-5 scale."})
+    gap = f.Float(required=True, metadata={"description": "How far outside the band: < 0 short of it, > 0 over it."})
+    verdict = f.String(required=True, metadata={"enum": ["meets", "short", "over"]})
+    match = f.Float(required=True, metadata={"description": "1 in the band, 0 a whole scale away from it."})
     weight = f.Float(required=True)
 
 
@@ -66,15 +96,25 @@ class BatchPickSchema(ma.Schema):
     score = f.Float(required=True, metadata={"description": "0-100."})
 
 
+class AlsoSchema(ma.Schema):
+    id = f.String(required=True)
+    model = f.String(required=True)
+    price = f.Float(required=True)
+
+
 class PickSchema(BatchPickSchema):
     """A batch pick plus what a single answer explains."""
 
     category = f.String(required=True)
+    use = f.List(f.String(validate=one_of(USES)), required=True, metadata={"description": "What it is made for."})
     terrain = f.String(required=True)
     price = f.Float(required=True)
     widths = f.List(f.String(), required=True)
     breakdown = f.Dict(keys=f.String(validate=one_of(ATTRIBUTES)), values=f.Nested(MatchSchema), required=True)
     why = f.List(f.String(), required=True)
+    also = f.List(
+        f.Nested(AlsoSchema), required=True, metadata={"description": "Older versions of its line that passed too."}
+    )
     # Only in answers to a fitting with try-ons (see fitting_schemas.py).
     tried = f.Nested(
         lambda: TriedSchema(), allow_none=True, metadata={"description": "The runner's try-on of this shoe, or null."}
@@ -84,96 +124,38 @@ class PickSchema(BatchPickSchema):
     )
 
 
+class CurrentShoeSummarySchema(ma.Schema):
+    id = f.String(required=True)
+    brand = f.String(required=True)
+    model = f.String(required=True)
+    liked = f.Boolean(required=True)
+    text = f.String(required=True, metadata={"description": "What the answer made of it."})
+
+
+class RelaxSchema(ma.Schema):
+    filter = f.String(required=True)
+    value = f.Raw(required=True, metadata={"description": "The filter as given."})
+    candidates = f.Integer(required=True, metadata={"description": "Shoes that would pass without this filter."})
+
+
+class NoMatchSchema(ma.Schema):
+    text = f.String(required=True)
+    relax = f.List(f.Nested(RelaxSchema), required=True, metadata={"description": "Most shoes first."})
+
+
 class RequirementsResponseSchema(ma.Schema):
+    triage = f.Nested(TriageSchema, required=True, metadata={"description": "What the warnings make of the answer."})
     requirements = f.Dict(keys=f.String(validate=one_of(ATTRIBUTES)), values=f.Nested(RequirementSchema), required=True)
     warnings = f.List(f.Nested(WarningSchema), required=True, metadata={"description": "Most serious first."})
     advice = f.List(f.Nested(AdviceSchema), required=True)
+    evidence = f.List(f.Nested(EvidenceSchema), required=True, metadata={"description": "Each research note once."})
     catalog = f.Nested(CatalogInfoSchema, required=True)
 
 
 class RecommendationsResponseSchema(RequirementsResponseSchema):
     recommendations = f.List(f.Nested(PickSchema), required=True)
-
-
-class ShoeSchema(ma.Schema):
-    id = f.String(required=True)
-    brand = f.String(required=True)
-    model = f.String(required=True)
-    terrain = f.String(required=True)
-    category = f.String(required=True)
-    cushioning = f.Float(required=True)
-    forefoot_cushioning = f.Float(required=True)
-    arch_support = f.Float(required=True)
-    stability = f.Float(required=True)
-    heel_counter = f.Float(required=True)
-    breathability = f.Float(required=True)
-    toe_box = f.Float(required=True)
-    widths = f.List(f.String(), required=True)
-    weight_g = f.Float(required=True)
-    drop_mm = f.Float(required=True)
-    heel_stack_mm = f.Float(required=True)
-    forefoot_stack_mm = f.Float(required=True)
-    price = f.Float(required=True)
-    seamless_upper = f.Boolean(required=True)
-    year = f.Integer(allow_none=True, required=True)
-    url = f.String(allow_none=True, required=True)
-    extra = f.Dict(
-        keys=f.String(),
-        values=f.String(),
-        required=True,
-        metadata={"description": "Extra catalog columns, kept as text."},
-    )
-
-
-class ShoePageSchema(ma.Schema):
-    items = f.List(f.Nested(ShoeSchema), required=True)
-    total = f.Integer(required=True)
-    page = f.Integer(required=True)
-    per_page = f.Integer(required=True)
-    catalog = f.Nested(CatalogInfoSchema, required=True)
-
-
-class TermSchema(ma.Schema):
-    value = f.String(required=True)
-    label = f.String(required=True)
-    hint = f.String(required=True)
-
-
-class VocabularySchema(ma.Schema):
-    fields_ = f.Dict(
-        data_key="fields",
-        keys=f.String(),
-        values=f.List(f.Nested(TermSchema)),
-        required=True,
-        metadata={"description": "Accepted values per request field (dotted for nested fields)."},
-    )
-    brands = f.List(f.String(), required=True)
-    limits = f.Dict(keys=f.String(), values=f.Dict(), required=True)
-    catalog = f.Nested(CatalogInfoSchema, required=True)
-
-
-class StatusSchema(ma.Schema):
-    status = f.String(required=True)
-    catalog = f.Nested(CatalogInfoSchema)
-
-
-class FieldErrorSchema(ma.Schema):
-    field = f.String(required=True, metadata={"description": "Dotted path of the field, e.g. pain.severity."})
-    value = f.Raw(metadata={"description": "The value that was sent, when there was one."})
-    message = f.String(required=True)
-
-
-class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details."""
-
-    type = f.String(required=True)
-    title = f.String(required=True)
-    status = f.Integer(required=True)
-    detail = f.String()
-    errors = f.List(f.Nested(FieldErrorSchema))
-    request_id = f.String(
-        metadata={"description": "The request's X-Request-ID, as in the server's logs (absent in a batch item)."}
-    )
+    current_shoe = f.Nested(CurrentShoeSummarySchema, metadata={"description": "With a current_shoe in the profile."})
+    no_match = f.Nested(NoMatchSchema, metadata={"description": "When no shoe passed: why, and what to relax."})
 
 
 class TriedSchema(ma.Schema):
@@ -199,41 +181,3 @@ class BatchResponseSchema(ma.Schema):
     scored = f.Integer(required=True)
     failed = f.Integer(required=True)
     catalog = f.Nested(CatalogInfoSchema, required=True)
-
-
-class SimilarShoeSchema(ShoeSchema):
-    similarity = f.Float(required=True, metadata={"description": "1 for identical attributes, towards 0 far apart."})
-    distance = f.Float(required=True, metadata={"description": "In the scaled attribute space (0-1 per attribute)."})
-
-
-class SimilarShoesSchema(ma.Schema):
-    shoe_id = f.String(required=True)
-    attributes = f.List(f.String(), required=True, metadata={"description": "What similarity is measured on."})
-    items = f.List(f.Nested(SimilarShoeSchema), required=True, metadata={"description": "Nearest first."})
-    catalog = f.Nested(CatalogInfoSchema, required=True)
-
-
-# ----------------------------------------------------------------- admin
-
-
-class CatalogSummarySchema(ma.Schema):
-    version = f.String(required=True, metadata={"description": "Content hash of the catalog file."})
-    size = f.Integer(required=True)
-    brands = f.Integer(required=True, metadata={"description": "How many brands the catalog has."})
-
-
-class CatalogSwapSchema(ma.Schema):
-    catalog = f.Nested(CatalogSummarySchema, required=True, metadata={"description": "The catalog now served."})
-    previous_version = f.String(required=True, metadata={"description": "The catalog served before."})
-
-
-class CatalogProblemSchema(ma.Schema):
-    file = f.String(required=True)
-    line = f.Integer(required=True, metadata={"description": "1 is the header; 0 when the file could not be read."})
-    column = f.String(allow_none=True, required=True)
-    value = f.String(allow_none=True, required=True)
-    message = f.String(required=True)
-
-
-class CatalogProblemsSchema(ProblemSchema):
-    errors = f.List(f.Nested(CatalogProblemSchema))

@@ -12,7 +12,7 @@ import flask
 from flask_smorest import Blueprint, abort
 
 from ...core.catalog_csv import CatalogError
-from .. import response_schemas as schemas
+from .. import catalog_schemas as schemas
 from ..context import catalog_holder, served_catalog
 from ..problems import documented
 from ..responses import json_response

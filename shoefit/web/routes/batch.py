@@ -41,7 +41,8 @@ def batch_recommendations(data):
         except InvalidProfile as exc:
             body = problem_body(422, "Invalid profile", summary(exc.errors, DETAIL_ERRORS), exc.errors)
             results[index] = {"index": index, "status": 422, "problem": body}
-    for (index, runner), picks in zip(accepted, engine.score([r for _, r in accepted]), strict=True):
+    runners = [r for _, r in accepted]
+    for (index, runner), picks in zip(accepted, engine.score(runners, [r.limit for r in runners]), strict=True):
         results[index] = _answer(index, runner, picks, engine)
     scored = len(accepted)
     return json_response(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.http import quote_etag
 
 from ...core.profile import Profile
-from ...core.validation import InvalidProfile, ProfileSchema, check_brands, load_profile
+from ...core.validation import InvalidProfile, ProfileSchema, check_against, load_profile
 from ...store.fittings import NotFound, VersionConflict
 from .. import fitting_schemas, request_schemas
 from ..context import recommender, store
@@ -116,7 +116,7 @@ def open_fitting(data):
     and ETag headers are what the next steps need.
     """
     try:
-        check_brands(recommender().catalog, Profile.from_dict(data))
+        check_against(recommender().catalog, Profile.from_dict(data))
     except InvalidProfile as exc:
         refuse(exc.errors)
     # Stored as sent: a later PATCH merges into the runner's own answers, not into defaults.

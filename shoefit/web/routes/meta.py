@@ -5,7 +5,7 @@ import logging
 from flask_smorest import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import response_schemas as schemas
+from .. import catalog_schemas as schemas
 from ..context import recommender, store
 from ..problems import documented, problem
 from ..responses import json_response

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from ...core.profile import Profile
 from ...core.validation import MAX_BRANDS, MAX_NAME_LENGTH, InvalidProfile, ProfileSchema
 from ...core.vocabulary import ENUMS, LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, SEVERITY_MAX, SEVERITY_MIN
-from .. import response_schemas as schemas
+from .. import catalog_schemas, response_schemas
 from ..context import recommender
 from ..problems import documented, refuse
 from ..responses import json_response
@@ -27,7 +27,7 @@ def _with_profile(handler, data):
     ProfileSchema(),
     example={"arch_type": "high", "pronation": "neutral", "symptoms": ["forefoot_pain"], "width": "wide", "limit": 3},
 )
-@bp.response(200, schemas.RecommendationsResponseSchema)
+@bp.response(200, response_schemas.RecommendationsResponseSchema)
 @documented(bp, "400", "413", "415", "422")
 def recommendations(data):
     """Rank the catalog for a runner
@@ -40,7 +40,7 @@ def recommendations(data):
 
 @bp.route("/requirements", methods=["POST"])
 @bp.arguments(ProfileSchema())
-@bp.response(200, schemas.RequirementsResponseSchema)
+@bp.response(200, response_schemas.RequirementsResponseSchema)
 @documented(bp, "400", "413", "415", "422")
 def requirements(data):
     """What a runner needs from a shoe, without ranking"""
@@ -48,7 +48,7 @@ def requirements(data):
 
 
 @bp.route("/vocabulary", methods=["GET"])
-@bp.response(200, schemas.VocabularySchema)
+@bp.response(200, catalog_schemas.VocabularySchema)
 def vocabulary():
     """Every accepted value, with a label and a hint, to build a form from"""
     service = recommender()

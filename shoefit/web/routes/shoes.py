@@ -7,7 +7,7 @@ import orjson
 from flask_smorest import Blueprint, abort
 
 from ...core import similar
-from .. import request_schemas, response_schemas
+from .. import catalog_schemas, request_schemas
 from ..context import recommender
 from ..problems import documented
 from ..responses import conditional, json_response
@@ -22,7 +22,7 @@ def _revalidated():
 
 @bp.route("/shoes", methods=["GET"])
 @bp.arguments(request_schemas.ShoeQuerySchema(), location="query", unknown=ma.RAISE)
-@bp.response(200, response_schemas.ShoePageSchema)
+@bp.response(200, catalog_schemas.ShoePageSchema)
 @documented(bp, "422")
 @_revalidated()
 def list_shoes(query):
@@ -60,7 +60,7 @@ def _shoe_page(query):
 
 
 @bp.route("/shoes/<shoe_id>", methods=["GET"])
-@bp.response(200, response_schemas.ShoeSchema)
+@bp.response(200, catalog_schemas.ShoeSchema)
 @documented(bp, "404", descriptions=NO_SUCH_SHOE)
 @_revalidated()
 def get_shoe(shoe_id):
@@ -77,7 +77,7 @@ def get_shoe(shoe_id):
 
 @bp.route("/shoes/<shoe_id>/similar", methods=["GET"])
 @bp.arguments(request_schemas.SimilarQuerySchema(), location="query", unknown=ma.RAISE)
-@bp.response(200, response_schemas.SimilarShoesSchema)
+@bp.response(200, catalog_schemas.SimilarShoesSchema)
 @documented(bp, "404", "422", descriptions=NO_SUCH_SHOE)
 def similar_shoes(query, shoe_id):
     """Catalog shoes most like one shoe, nearest first

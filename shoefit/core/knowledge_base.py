@@ -1,0 +1,93 @@
+"""The knowledge base: the rules table applied to one runner, giving what a shoe must offer and what to tell them."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .knowledge import parse_table, table_text
+from .requirements import combine, kind_of, target_of, wanted
+from .rules import RulesError, parse_rules
+from .vocabulary import ATTRIBUTE_NAMES, LEVEL_ORDER
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What a profile requires of a shoe, and what the runner must be told.
+
+    Per attribute (ATTRIBUTE_NAMES order) the combined band [lows, highs] on the 1-5 scale and its
+    weight, 0 where no rule speaks to the attribute (requirements.combine).
+    """
+
+    lows: np.ndarray
+    highs: np.ndarray
+    weights: np.ndarray
+    reasons: dict  # attribute -> [rule or try-on note] strongest first, for the attributes with a weight
+    warnings: list
+    advice: list
+    fired: tuple
+    withheld: tuple = ()  # advice codes kept back until a doctor has seen the runner
+
+    def requirements(self):
+        lows, highs, weights = self.lows.tolist(), self.highs.tolist(), self.weights.tolist()
+        return {
+            attr: {
+                "target": round(target_of(lows[i], highs[i]), 2),
+                "kind": kind_of(lows[i], highs[i]),
+                "min": round(lows[i], 2),
+                "max": round(highs[i], 2),
+                "wanted": wanted(attr, lows[i], highs[i]),
+                "weight": round(weights[i], 2),
+                "reasons": [reason.reason_entries[attr] for reason in self.reasons[attr]],
+            }
+            for i, attr in enumerate(ATTRIBUTE_NAMES)
+            if attr in self.reasons
+        }
+
+
+class KnowledgeBase:
+    def __init__(self, rules):
+        self.rules = tuple(rules)
+
+    @classmethod
+    def load(cls, path=None):
+        return cls.from_text(*table_text(path, "rules.toml", RulesError))
+
+    @classmethod
+    def from_text(cls, text, name):
+        return cls(parse_rules(parse_table(text, name, RulesError).get("rules"), name))
+
+    def assess(self, profile):
+        facts = profile.facts
+        bands = [[] for _ in ATTRIBUTE_NAMES]
+        reasons, warnings, advice, fired = {}, {}, {}, []
+        for rule in self.rules:
+            if not rule.applies(facts):
+                continue
+            fired.append(rule)
+            for i, band in rule.contributions:
+                bands[i].append(band)
+            for attr in rule.reason_entries:
+                reasons.setdefault(attr, []).append(rule)
+            # Two rules may say the same thing from two passages: the runner sees it once.
+            if rule.warning_entry and rule.warning["code"] not in warnings:
+                warnings[rule.warning["code"]] = rule.warning_entry
+        for attr, rules in reasons.items():
+            rules.sort(key=lambda rule: -rule.requires[attr].weight)
+        ordered = sorted(warnings.values(), key=lambda w: LEVEL_ORDER[w["level"]])
+        # An urgent warning holds back the advice that has the runner run, exercise or try shoes on.
+        urgent = bool(ordered) and ordered[0]["level"] == "urgent"
+        withheld = {}
+        for rule in fired:
+            if rule.advice_entry and rule.advice["code"] not in advice and rule.advice["code"] not in withheld:
+                (withheld if urgent and rule.active else advice)[rule.advice["code"]] = rule.advice_entry
+        combined = [combine(b) for b in bands]
+        return Assessment(
+            np.array([c.low for c in combined]),
+            np.array([c.high for c in combined]),
+            np.array([c.weight for c in combined]),
+            reasons,
+            ordered,
+            list(advice.values()),
+            tuple(rule.id for rule in fired),
+            tuple(withheld),
+        )
