@@ -37,12 +37,23 @@ from bench_recommend import BRANDS, profiles_for, synthetic_csv  # noqa: E402 (r
 from shoefit.batch.engine import BatchEngine  # noqa: E402
 from shoefit.batch.rows import CSV_COLUMNS, CsvRows, RowError  # noqa: E402
 from shoefit.core.catalog import Catalog  # noqa: E402
-from shoefit.core.recommender import Recommender  # noqa: E402
 from shoefit.core.knowledge_base import KnowledgeBase  # noqa: E402
+from shoefit.core.recommender import Recommender  # noqa: E402
 from shoefit.core.scoring import Filters, candidate_scores, rank  # noqa: E402
 from shoefit.core.shortlist import shortlist  # noqa: E402
-from shoefit.core.vocabulary import CONDITIONS, FIT_ISSUES, PAIN_CHARACTERS, PAIN_TIMINGS, SURFACES, SYMPTOMS  # noqa: E402
-from shoefit.core.vocabulary import CUSHION_FEELS, DROPS, EXPERIENCES, TERRAINS, WIDTHS  # noqa: E402
+from shoefit.core.vocabulary import (  # noqa: E402
+    CONDITIONS,
+    CUSHION_FEELS,
+    DROPS,
+    EXPERIENCES,
+    FIT_ISSUES,
+    PAIN_CHARACTERS,
+    PAIN_TIMINGS,
+    SURFACES,
+    SYMPTOMS,
+    TERRAINS,
+    WIDTHS,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = 20251

@@ -49,9 +49,9 @@ except ImportError:
 
 from shoefit import create_app
 from shoefit.core.catalog import Catalog
+from shoefit.core.knowledge_base import KnowledgeBase
 from shoefit.core.profile import Profile
 from shoefit.core.recommender import Recommender
-from shoefit.core.knowledge_base import KnowledgeBase
 from shoefit.core.scoring import Filters, rank
 from shoefit.core.validation import ProfileSchema
 from shoefit.web.responses import json_response

@@ -13,8 +13,8 @@ from flask_smorest import abort
 
 from ..core.errors import summary
 from ..core.validation import field_errors
-from .observability import request_id
 from .catalog_schemas import ProblemSchema
+from .observability import request_id
 from .responses import dumps
 
 PROBLEM_MIMETYPE = "application/problem+json"
