@@ -300,7 +300,7 @@ def test_a_shoe_rated_5_and_kept_lifts_its_neighbour_and_not_a_shoe_unlike_it(se
     was, now = ranks(before), ranks(after)
     assert now[loved] < was[loved]
     assert now[neighbour] < was[neighbour]
-    assert now[far] >= was[far]
+    assert now.get(far, 51) >= was[far]
     picks = {pick["id"]: pick for pick in after["recommendations"]}
     assert picks[loved]["tried"] == {"shoe_id": loved, "comfort": 5, "fit_notes": [], "decision": "kept"}
     assert picks[loved]["feedback_points"] == FEEDBACK_POINTS

@@ -107,9 +107,13 @@ def test_a_block_says_what_assess_says_for_each_runner(knowledge, bodies):
 
 def test_runners_with_the_same_requirements_share_one_row():
     knowledge = KnowledgeBase.load()
-    runners = [profile(arch_type="flat"), profile(arch_type="high"), profile(arch_type="flat", pain={"days": 20})]
+    runners = [
+        profile(arch_type="flat"),
+        profile(arch_type="high"),
+        profile(arch_type="flat", training={"weekly_increase_pct": 20}),
+    ]
     result = RuleBlock(knowledge.rules).assess(runners * 50)
-    # Pain details change the warnings and advice, not what the shoe must do.
+    # A fast mileage increase changes the warnings and advice, not what the shoe must do.
     assert len(result.lows) == 2
     assert result.requirements[0] == result.requirements[2] != result.requirements[1]
     assert result.warning_sets[0] != result.warning_sets[2]

@@ -52,6 +52,7 @@ TRIGGERS = {
     "top-of-foot-support": {"symptoms": ["top_of_foot_soreness"]},
     "forefoot-pain-cushioning": {"symptoms": ["forefoot_pain"]},
     "hard-roads-cushioning": {"training": {"surface": "road"}},
+    "pain-cushioning": {"pain": {"days": 2}},
     "morning-heel-pain-support": {"symptoms": ["morning_heel_pain"]},
     "numbness-room": {"symptoms": ["numbness_tingling"]},
     "red-flag-cannot-bear-weight": {"symptoms": ["cannot_bear_weight"]},
