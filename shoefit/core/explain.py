@@ -13,8 +13,10 @@ from .vocabulary import ATTRIBUTE_NAMES, ATTRIBUTES, FIT_ISSUES, WIDTHS
 # Requirements lighter than this come from the baseline rules alone; they rank,
 # but a line about each of them would be noise.
 WHY_MIN_WEIGHT = 1.0
-# The heaviest requirements a pick's lines speak of, and then the heaviest one it misses, if any.
+# A pick's lines speak of the heaviest requirements that come from what the runner told us (the
+# rules every runner gets say nothing about them), then of the heaviest requirement it misses.
 WHY_MAX_ATTRIBUTES = 3
+ALL_ROUND = "A balanced all-round shoe: nothing you told us asks a shoe for more than the general advice."
 GAP_DECIMALS = 2
 
 
@@ -57,13 +59,11 @@ class Why:
             (i, ATTRIBUTE_NAMES[i], float(assessment.lows[i]), float(assessment.highs[i]), _reason(assessment, i))
             for i in weighty
         ]
-        self.head = (
-            []
-            if weighty
-            else [
-                "A balanced all-round shoe: you told us of no fit issue or symptom, so the ranking follows the general advice."
-            ]
-        )
+        # The requirements some answer of the runner's asked for, beyond what every runner gets.
+        self.told = [
+            r for r in self.required if any(reason.id not in assessment.general for reason in assessment.reasons[r[1]])
+        ]
+        self.head = [] if self.told else [ALL_ROUND]
         self.width = f"Offered in {WIDTHS[profile.width]['label'].lower()} width." if profile.width else None
         self.budget = profile.max_price
 
@@ -77,9 +77,10 @@ class Why:
         return lines
 
     def requirement_lines(self, values):
-        """The heaviest requirements, then the heaviest one this shoe misses if those did not name it."""
-        chosen = self.required[:WHY_MAX_ATTRIBUTES]
-        missed = next((r for r in self.required[WHY_MAX_ATTRIBUTES:] if gap(r[2], r[3], values[r[0]]) != 0), None)
+        """The heaviest requirements the runner's answers asked for (else the heaviest of all), then the
+        heaviest one this shoe misses, if those did not name it."""
+        chosen = self.told[:WHY_MAX_ATTRIBUTES] or self.required[:1]
+        missed = next((r for r in self.required if r not in chosen and gap(r[2], r[3], values[r[0]]) != 0), None)
         if missed is not None:
             chosen = [*chosen, missed]
         lines, told = [], set()

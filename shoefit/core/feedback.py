@@ -201,9 +201,13 @@ class Feedback:
         j = self.tried_at.get(row)
         if j is not None:
             return [explain.tried_line(self.tryons[j], float(self.points[row]))]
-        shares = self.contributions[row]
+        shares = self.contributions[row].tolist()
+        # The look-alikes that felt good first, the strongest first: the runner reads why it is here.
+        felt = sorted(
+            (j for j, share in enumerate(shares) if abs(share) >= explain.WHY_MIN_POINTS),
+            key=lambda j: (shares[j] < 0, -abs(shares[j]), j),
+        )
         return [
-            explain.alike_line(self.catalog.shoes[self.rows[j]], self.tryons[j], float(shares[j]))
-            for j in np.argsort(-np.abs(shares), kind="stable")[: explain.WHY_MAX_ALIKE].tolist()
-            if abs(shares[j]) >= explain.WHY_MIN_POINTS
+            explain.alike_line(self.catalog.shoes[self.rows[j]], self.tryons[j], shares[j])
+            for j in felt[: explain.WHY_MAX_ALIKE]
         ]

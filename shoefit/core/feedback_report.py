@@ -64,7 +64,7 @@ def _changes(feedback, plain, adjusted, added):
                 "from": was,
                 "to": after,
                 "because": because,
-                "text": _sentence(attr, was, after, because),
+                "text": _sentence(feedback.catalog, attr, was, after, because),
             }
         )
     return changes
@@ -79,13 +79,20 @@ def _requirement(assessment, i):
     }
 
 
-def _sentence(attr, was, now, because):
-    """A change as a fitter would say it: "Heel counter: now 4.5 or more (was 3 or more), as the heel slipped in ..."."""
+def _sentence(catalog, attr, was, now, because):
+    """A change as a fitter would say it: "Heel counter: now 4.5 or more (was 3 or more): heel slips in the ..."."""
     label = ATTRIBUTES[attr]["label"]
     then = f"was {was['wanted']}" if was else "not asked before"
-    felt = sorted({entry["note"] for entry in because if entry["note"]}, key=list(FIT_ISSUES).index)
-    why = "; ".join(FIT_ISSUES[note]["label"].lower() for note in felt) or "what the try-ons showed"
-    return f"{label}: now {now['wanted']} ({then}), for {why}."
+    felt = {}
+    for entry in because:
+        if entry["note"]:
+            felt.setdefault(entry["note"], dict.fromkeys(entry["shoes"]))
+    said = "; ".join(
+        f"{FIT_ISSUES[note]['label'].lower()} in the "
+        + " and the ".join(f"{catalog.get(s)['brand']} {catalog.get(s)['model']}" for s in shoes)
+        for note, shoes in sorted(felt.items(), key=lambda item: list(FIT_ISSUES).index(item[0]))
+    )
+    return f"{label}: now {now['wanted']} ({then}): {said or 'what the try-ons showed'}."
 
 
 def _because(feedback, reason, attr, added):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .knowledge import parse_table, table_text
+from .profile import Profile
 from .requirements import combine, kind_of, target_of, wanted
 from .rules import RulesError, parse_rules
 from .vocabulary import ATTRIBUTE_NAMES, LEVEL_ORDER
@@ -26,6 +27,7 @@ class Assessment:
     advice: list
     fired: tuple
     withheld: tuple = ()  # advice codes kept back until a doctor has seen the runner
+    general: frozenset = frozenset()  # ids of the rules every runner gets, whatever they answer
 
     def requirements(self):
         lows, highs, weights = self.lows.tolist(), self.highs.tolist(), self.weights.tolist()
@@ -47,6 +49,8 @@ class Assessment:
 class KnowledgeBase:
     def __init__(self, rules):
         self.rules = tuple(rules)
+        # What a runner who answers nothing is told: the why-lines speak of the rest first.
+        self.general = frozenset(rule.id for rule in self.rules if rule.applies(Profile().facts))
 
     @classmethod
     def load(cls, path=None):
@@ -90,4 +94,5 @@ class KnowledgeBase:
             list(advice.values()),
             tuple(rule.id for rule in fired),
             tuple(withheld),
+            self.general,
         )
