@@ -192,7 +192,9 @@ def bench_engine(catalog, label, brands, n_batch, n_single):
     print(f"   {n_batch:,} runners per batch run, {n_single:,} per single run. 'mix': the seeded mix of section 2,")
     print("   nearly all distinct, without or with its hard filters; '5 typical': bench_recommend's five profiles")
     print("   in turn. A fresh engine per run.")
-    print("   single = knowledge.assess + scores + shortlist per runner; recommend = Recommender.recommend (+ explanations).")
+    print(
+        "   single = knowledge.assess + scores + shortlist per runner; recommend = Recommender.recommend (+ explanations)."
+    )
     head = f"{'runners':<16}{'batch/s':>10}{'scores/s':>11}{'single/s':>10}{'recommend/s':>13}{'ratio':>8}   targets"
     print(head)
     print("-" * (len(head) + 40))
@@ -323,7 +325,9 @@ def bench_end_to_end(n, formats, jobs):
             out.unlink()
         largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"   largest single process over these runs: {largest:.0f} MB (ru_maxrss)")
-    shares = engine_stages(catalog, KnowledgeBase.load(), runner_profiles(min(n, 50_000), catalog, catalog.brands, True))
+    shares = engine_stages(
+        catalog, KnowledgeBase.load(), runner_profiles(min(n, 50_000), catalog, catalog.brands, True)
+    )
     print(f"   'score' by stage (BatchEngine.score on {min(n, 50_000):,} of these runners, under cProfile): ", end="")
     print(", ".join(f"{stage} {share:.0%}" for stage, share in shares.items()))
 

@@ -99,7 +99,7 @@ def synthetic_csv(n, seed=SEED):
     header = [
         "id", "brand", "model", "terrain", "category", "cushioning", "forefoot_cushioning", "arch_support",
         "stability", "heel_counter", "breathability", "toe_box", "widths", "weight_g", "drop_mm",
-        "heel_stack_mm", "forefoot_stack_mm", "price", "seamless_upper", "year", "url",
+        "heel_stack_mm", "forefoot_stack_mm", "price", "seamless_upper", "year", "url", "use",
     ]  # fmt: skip
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -132,7 +132,8 @@ def synthetic_csv(n, seed=SEED):
             [
                 shoe_id,
                 brand,
-                f"Model {i}",
+                # Two versions of each line, as a store's catalog has: Line 12 1 and Line 12 2.
+                f"Line {i // 2} {1 + i % 2}",
                 terrain,
                 category,
                 rating(*cushion),
@@ -151,6 +152,7 @@ def synthetic_csv(n, seed=SEED):
                 "true" if rng.random() < 0.15 else "false",
                 rng.randint(2019, 2026),
                 f"https://example.com/shoes/{shoe_id}" if rng.random() < 0.5 else "",
+                rng.choices(("daily", "daily|tempo", "tempo", "race"), weights=(70, 12, 6, 12))[0],
             ]
         )
     return out.getvalue()

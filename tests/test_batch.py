@@ -68,7 +68,9 @@ def _runner(body, brands):
     return body
 
 
-CURRENT_SHOES = st.fixed_dictionaries({"id": st.sampled_from([f"shoe-{i:03d}" for i in range(6)]), "liked": st.booleans()})
+CURRENT_SHOES = st.fixed_dictionaries(
+    {"id": st.sampled_from([f"shoe-{i:03d}" for i in range(6)]), "liked": st.booleans()}
+)
 
 
 profiles = st.builds(
@@ -173,3 +175,50 @@ def test_streaming_keeps_order_and_keys(catalog, knowledge):
     streamed = list(engine.score_stream(iter(records), chunk=4))
     assert [key for key, _ in streamed] == [key for key, _ in records]
     assert [picks for _, picks in streamed] == engine.score([p for _, p in records])
+
+
+@settings(max_examples=100, deadline=None)
+@given(catalog=catalogs(), data=st.data())
+def test_block_representatives_are_each_rows_newest_candidate_of_its_line(catalog, data):
+    from shoefit.batch.block_shortlist import representatives_block
+    from shoefit.core.shortlist import representatives
+
+    keep = np.array(
+        data.draw(
+            st.lists(st.lists(st.booleans(), min_size=len(catalog), max_size=len(catalog)), min_size=1, max_size=4)
+        )
+    )
+    block = representatives_block(catalog, keep)
+    for row, mask in enumerate(keep):
+        assert block[row].tolist() == representatives(catalog, mask).tolist()
+        newest = {int(catalog.family[r]): r for r in reversed(catalog.by_line.tolist()) if mask[r]}
+        assert set(np.flatnonzero(block[row]).tolist()) == set(newest.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(catalog=catalogs(), data=st.data())
+def test_the_block_greedy_picks_as_the_one_runner_greedy(catalog, data):
+    from shoefit.batch.block_shortlist import greedy_block
+    from shoefit.core.shortlist import _greedy
+
+    n_rows = data.draw(st.integers(1, 4))
+    depth = data.draw(st.integers(1, len(catalog)))
+    best, scores, ks = [], [], []
+    for _ in range(n_rows):
+        rows = data.draw(st.permutations(range(len(catalog))))[: data.draw(st.integers(0, depth))]
+        values = sorted(
+            data.draw(
+                st.lists(st.sampled_from([90.0, 89.5, 89.2, 88.0, 80.0]), min_size=len(rows), max_size=len(rows))
+            ),
+            reverse=True,
+        )
+        best.append(rows + [-1] * (depth - len(rows)))
+        scores.append(values + [0.0] * (depth - len(rows)))
+        ks.append(data.draw(st.integers(1, 6)))
+    picks, settled = greedy_block(catalog, np.array(best, dtype=np.intp), np.array(scores), np.array(ks))
+    for row in range(n_rows):
+        ordered = [r for r in best[row] if r >= 0]
+        score_of = np.full(len(catalog), np.nan)
+        score_of[ordered] = scores[row][: len(ordered)]
+        expected, _ = _greedy(catalog, ordered, score_of, ks[row])
+        assert [r for r in picks[row].tolist() if r >= 0] == expected

@@ -20,8 +20,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.current_shoe import current_shoe
-from ..core.shortlist import shortlist
+from ..core.shortlist import depth_for, shortlist
 from .block_scoring import score_block, top_k_block
+from .block_shortlist import greedy_block, representatives_block
 from .filter_combos import FilterCombos, Numbering
 from .rule_block import RuleBlock, unique_rows
 
@@ -123,21 +124,39 @@ class BatchEngine:
                 if shoe.excluded is not None:
                     keep[row] &= ~shoe.excluded
         np.copyto(part, -np.inf, where=~keep)
-        depth = min(len(catalog), max(2 * k + 8 if listed else k for _, listed, k in asks))
-        best = top_k_block(part, catalog.id_rank, depth)
-        counts = keep.sum(axis=1).tolist()
-        for row, (at, (current, listed, k)) in enumerate(zip(triples.tolist(), asks)):
-            found = best[row][best[row] >= 0]
-            if listed:
+        listed = np.array([ask[1] for ask in asks])
+        # A shortlist is searched among each line's newest candidate only: the others are its "also".
+        searched = part.copy() if listed.any() else part
+        if listed.any():
+            searched[listed[:, None] & ~representatives_block(catalog, keep)] = -np.inf
+        # Deeper than the one-runner shortlist's first look, so that most triples settle without it.
+        depth = min(len(catalog), max(2 * depth_for(k) if shortlisted else k for _, shortlisted, k in asks))
+        best = top_k_block(searched, catalog.id_rank, depth)
+        ks = np.array([k for _, _, k in asks])
+        greedy, settled = greedy_block(catalog, best, np.take_along_axis(part, np.maximum(best, 0), axis=1), ks)
+        # Per triple its picks, -1 padded: the plain top-k, the block shortlist, or the one-runner one.
+        width = int(ks.max())
+        picked = np.full((len(asks), width), -1, dtype=np.intp)
+        head = best[:, :width]
+        plain = ~listed
+        picked[plain, : head.shape[1]] = np.where(np.arange(head.shape[1]) < ks[:, None], head, -1)[plain]
+        picked[listed, : greedy.shape[1]] = greedy[listed]
+        for row, (current, shortlisted, k) in enumerate(asks):
+            pinned = None if current is None or not current[1] else int(catalog.family[catalog.index[current[0]]])
+            if shortlisted and (pinned is not None or not settled[row]):
+                # More lines to look at, or a liked shoe's line to keep: the one-runner shortlist.
                 rows = np.flatnonzero(keep[row])
-                pinned = None if current is None or not current[1] else int(catalog.family[catalog.index[current[0]]])
+                found = best[row][best[row] >= 0]
                 entries = shortlist(catalog, rows, part[row, rows], k, first=np.searchsorted(rows, found),
                                     pinned=pinned, assessment=bands[requirement[row]])  # fmt: skip
-                picked = [r for r, _, _ in entries]
-            else:
-                picked = found[:k].tolist()
-            values = np.clip(part[row, picked], 0.0, 100.0).tolist()
-            shared[at] = (tuple(catalog.ids[picked].tolist()), tuple(values), counts[row])
+                picked[row] = -1
+                picked[row, : len(entries)] = [r for r, _, _ in entries]
+        found = (picked >= 0).sum(axis=1).tolist()
+        ids = catalog.ids[np.maximum(picked, 0)].tolist()
+        values = np.clip(np.take_along_axis(part, np.maximum(picked, 0), axis=1), 0.0, 100.0).tolist()
+        counts = keep.sum(axis=1).tolist()
+        for row, (at, n) in enumerate(zip(triples.tolist(), found)):
+            shared[at] = (tuple(ids[row][:n]), tuple(values[row][:n]), counts[row])
 
 
 @contextlib.contextmanager

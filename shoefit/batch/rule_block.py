@@ -60,6 +60,10 @@ class RuleBlock:
         for j, rule in enumerate(rules):
             for i, band in rule.contributions:
                 self.lows[j, i], self.highs[j, i], self.weights[j, i] = band.low, band.high, band.weight
+        self.bounding = [
+            (np.flatnonzero(self.lows[:, a] > RATING_MIN), np.flatnonzero(self.highs[:, a] < RATING_MAX))
+            for a in range(len(ATTRIBUTE_NAMES))
+        ]
         self.requiring_rules = [j for j, rule in enumerate(rules) if rule.requires]
         self.warning_rules = [j for j, rule in enumerate(rules) if rule.warning]
 
@@ -90,9 +94,12 @@ class RuleBlock:
         weights = on @ self.weights
         lows = np.empty_like(weights)
         highs = np.empty_like(weights)
-        for a in range(weights.shape[1]):
-            lows[:, a] = np.where(fired, self.lows[:, a], RATING_MIN).max(axis=1, initial=RATING_MIN)
-            highs[:, a] = np.where(fired, self.highs[:, a], RATING_MAX).min(axis=1, initial=RATING_MAX)
+        for a, (floors, ceilings) in enumerate(self.bounding):
+            # Only the few rules that bound this attribute: a floor by maximum, a ceiling by minimum.
+            lows[:, a] = np.where(fired[:, floors], self.lows[floors, a], RATING_MIN).max(axis=1, initial=RATING_MIN)
+            highs[:, a] = np.where(fired[:, ceilings], self.highs[ceilings, a], RATING_MAX).min(
+                axis=1, initial=RATING_MAX
+            )
         conflict = lows > highs
         for row, a in zip(*np.nonzero(conflict), strict=True):
             low, high = lows[row, a], highs[row, a]

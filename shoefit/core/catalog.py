@@ -44,10 +44,11 @@ class Catalog:
         keys = [(s["brand"].casefold(), s["family"].casefold()) for s in self.shoes]
         numbers = {key: n for n, key in enumerate(dict.fromkeys(keys))}
         self.family = np.array([numbers[key] for key in keys], dtype=np.intp)
-        # Each family's rows, newest version first.
+        # Each family's rows, newest version first; and all rows so, one line after another.
         self.lines = {}
         for row in sorted(range(len(self.shoes)), key=self._age):
             self.lines.setdefault(int(self.family[row]), []).append(row)
+        self.by_line = np.array([row for line in sorted(self.lines) for row in self.lines[line]], dtype=np.intp)
         self.brands = sorted({s["brand"] for s in self.shoes}, key=str.casefold)
         self.brand_codes = {b.casefold(): i for i, b in enumerate(self.brands)}
         self.brand = np.array([self.brand_codes[s["brand"].casefold()] for s in self.shoes], dtype=np.int32)

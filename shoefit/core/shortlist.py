@@ -1,10 +1,10 @@
 """A shortlist, not a list: one version of each model line, and brands varied when scores are close.
 
-A fitter hands a runner three shoes to try, not the Guide 18 and the Guide 19. Candidates are taken
-best first; a model line appears once, as its newest version that passed the filters, with its older
-versions named beside it; and when the next shoe is of a brand already listed while another brand's
-shoe scores within CLOSE_POINTS of it, that one comes first. The runner's liked current shoe keeps
-its line on the list unless a strong requirement rules it out.
+A fitter hands a runner three shoes to try, not the Guide 18 and the Guide 19. A model line appears
+once, as its newest version that passed the filters (its representative), with its older versions
+named beside it. The representatives are taken best first; when the next one is of a brand already
+listed while another brand's scores within CLOSE_POINTS of it, that one comes first. The runner's
+liked current shoe keeps its line on the list unless a strong requirement rules it out.
 """
 
 import numpy as np
@@ -16,49 +16,61 @@ CLOSE_POINTS = 1.0
 # A requirement at least this heavy, missed by at least RULED_OUT_GAP points, rules a liked shoe out.
 RULED_OUT_WEIGHT = 2.0
 RULED_OUT_GAP = 1.0
+# Representatives looked at beyond the k picks before the list is known to be settled.
+LOOKAHEAD = 8
+
+
+def representatives(catalog, candidate):
+    """Per catalog row: whether it is the newest of its line among the `candidate` rows (a boolean array)."""
+    chosen = catalog.by_line[candidate[catalog.by_line]]
+    lines = catalog.family[chosen]
+    first = np.ones(len(chosen), dtype=bool)
+    first[1:] = lines[1:] != lines[:-1]
+    found = np.zeros(len(catalog), dtype=bool)
+    found[chosen[first]] = True
+    return found
+
+
+def depth_for(k):
+    """How many of the best representatives a shortlist of k looks at first."""
+    return k + LOOKAHEAD
 
 
 def shortlist(catalog, rows, scores, k, first=None, pinned=None, assessment=None):
     """[(row, score, [older rows of its line])] best first, from candidate `rows` and their `scores`.
 
-    first: positions into `rows` of the best candidates, best first, when already known (the batch
-    engine's top-k); more are looked at when they do not settle the list. pinned: a family whose
-    newest candidate must be on the list unless `assessment`'s requirements rule it out.
+    first: the best representatives' positions into `rows`, best first, when already known (the
+    batch engine's top-k); more are looked at when they do not settle the list. pinned: a family
+    whose newest candidate must be on the list unless `assessment`'s requirements rule it out.
     """
-    n = len(rows)
-    if n == 0:
+    if len(rows) == 0:
         return []
-    tiebreak = catalog.id_rank[rows]
     candidate = np.zeros(len(catalog), dtype=bool)
     candidate[rows] = True
     score_of = np.full(len(catalog), np.nan)
     score_of[rows] = scores
-    depth = min(n, max(len(first) if first is not None else 0, 2 * k + 8))
+    leading = np.flatnonzero(representatives(catalog, candidate)[rows])  # positions into rows
+    n = len(leading)
+    depth = min(n, max(len(first) if first is not None else 0, depth_for(k)))
     while True:
         if first is not None and len(first) >= depth:
             order = first[:depth]
         else:
-            order = top_k(scores, tiebreak, depth)
-        picks, settled = _walk(catalog, rows[order], score_of, candidate, k)
+            order = leading[top_k(scores[leading], catalog.id_rank[rows[leading]], depth)]
+        picks, settled = _greedy(catalog, rows[order].tolist(), score_of, k)
         if settled or depth >= n:
             break
         depth = min(n, 2 * depth)
     if pinned is not None:
         picks = _pin(catalog, picks, pinned, candidate, score_of, k, assessment)
     return [
-        (row, float(score_of[row]), [r for r in catalog.lines[int(catalog.family[row])] if candidate[r] and r != row])
-        for row in picks
+        (row, float(score_of[row]), [r for r in catalog.generations(row) if candidate[r] and r != row]) for row in picks
     ]
 
 
-def _newest_candidate(catalog, family, candidate):
-    return next((r for r in catalog.lines[family] if candidate[r]), None)
-
-
-def _walk(catalog, ordered, score_of, candidate, k):
-    """(picks, settled): settled when no candidate beyond `ordered` could change the picks."""
-    firsts = [row for row in ordered.tolist() if _newest_candidate(catalog, int(catalog.family[row]), candidate) == row]
-    picks, brands, remaining = [], set(), firsts
+def _greedy(catalog, ordered, score_of, k):
+    """(picks, settled) from representatives best first; settled when none beyond them could change the picks."""
+    picks, brands, remaining = [], set(), list(ordered)
     while remaining and len(picks) < k:
         best = remaining[0]
         choice = best
@@ -71,9 +83,9 @@ def _walk(catalog, ordered, score_of, candidate, k):
                     break
         picks.append(choice)
         brands.add(catalog.brand[choice])
-        remaining = [row for row in remaining if row != choice]
+        remaining.remove(choice)
     lowest = min((score_of[row] for row in picks), default=np.inf)
-    settled = len(picks) == k and score_of[ordered[-1]] < lowest - CLOSE_POINTS
+    settled = len(picks) == k and bool(ordered) and score_of[ordered[-1]] < lowest - CLOSE_POINTS
     return picks, settled
 
 
@@ -87,7 +99,7 @@ def ruled_out(catalog, row, assessment):
 
 
 def _pin(catalog, picks, family, candidate, score_of, k, assessment):
-    row = _newest_candidate(catalog, family, candidate)
+    row = next((r for r in catalog.lines[family] if candidate[r]), None)
     if row is None or row in picks or ruled_out(catalog, row, assessment):
         return picks
     kept = picks[: k - 1] if len(picks) >= k else picks
