@@ -59,6 +59,9 @@ REPO = Path(__file__).resolve().parent.parent
 SEED = 20251
 HEADER = ["id", *CSV_COLUMNS]
 FILTER_COLUMNS = ("width", "max_price", "terrain", "brands", "exclude_brands", "use_only")
+# The answers added with use, body weight and preferences: left out, the mix is the one of earlier runs,
+# for a like-for-like comparison (each multiplies the distinct requirements the engine meets).
+LATER_COLUMNS = ("use", "body_weight_kg", "cushion_feel", "drop", "experience", "current_shoe_id", "current_shoe_liked")
 SCORES_PER_S_TARGET = 100e6
 RATIO_TARGET = 20
 WALL_TARGET_S, MEMORY_TARGET_MB = 60, 1024
@@ -136,17 +139,17 @@ def write_runners(path, n, brands, shoe_ids, seed=SEED):
         out.writerows(runner_row(rng, i, brands, shoe_ids) for i in range(n))
 
 
-def runner_profiles(n, catalog, brands, filters):
+def runner_profiles(n, catalog, brands, filters, later=True):
     """n Profiles of the mix (typos left out), validated the way the batch CLI does."""
     rng = random.Random(SEED)
     reader = CsvRows(tuple(HEADER), catalog)
-    drop = [HEADER.index(c) for c in FILTER_COLUMNS]
+    left_out = (*(() if filters else FILTER_COLUMNS), *(() if later else LATER_COLUMNS))
+    drop = [HEADER.index(c) for c in left_out]
     profiles = []
     while len(profiles) < n:
         cells = runner_row(rng, len(profiles), brands, catalog.ids.tolist())
-        if not filters:
-            for at in drop:
-                cells[at] = ""
+        for at in drop:
+            cells[at] = ""
         try:
             profiles.append(reader.read(len(profiles) + 2, cells)[1])
         except RowError:
@@ -186,16 +189,22 @@ def bench_engine(catalog, label, brands, n_batch, n_single):
     runner_sets = {
         "mix, no filters": runner_profiles(n_batch, catalog, brands, filters=False),
         "mix, filters": runner_profiles(n_batch, catalog, brands, filters=True),
+        "earlier fields": runner_profiles(n_batch, catalog, brands, filters=False, later=False),
         "5 typical x N": [typical[i % len(typical)] for i in range(n_batch)],
     }
     print(f"\n== 1. Engine: BatchEngine(top={TOP}).score vs one runner at a time, {label} ==")
     print(f"   {n_batch:,} runners per batch run, {n_single:,} per single run. 'mix': the seeded mix of section 2,")
-    print("   nearly all distinct, without or with its hard filters; '5 typical': bench_recommend's five profiles")
-    print("   in turn. A fresh engine per run.")
+    print("   nearly all distinct, without or with its hard filters; 'earlier fields': the mix without filters and")
+    print("   without use, body weight, feel, drop, experience and current shoe (the mix of earlier runs, like")
+    print("   for like); '5 typical': bench_recommend's five profiles in turn. A fresh engine per run.")
+    print("   distinct: the distinct requirements among the runners (the engine scores each once).")
     print(
         "   single = knowledge.assess + scores + shortlist per runner; recommend = Recommender.recommend (+ explanations)."
     )
-    head = f"{'runners':<16}{'batch/s':>10}{'scores/s':>11}{'single/s':>10}{'recommend/s':>13}{'ratio':>8}   targets"
+    head = (
+        f"{'runners':<16}{'distinct':>9}{'batch/s':>10}{'scores/s':>11}{'single/s':>10}{'recommend/s':>13}{'ratio':>8}"
+        "   targets"
+    )
     print(head)
     print("-" * (len(head) + 40))
     BatchEngine(catalog, knowledge, top=TOP).score(typical)  # warm-up: builds the catalog's one-hot levels
@@ -208,8 +217,9 @@ def bench_engine(catalog, label, brands, n_batch, n_single):
         verdict = f"ratio >= {RATIO_TARGET}: {met(ratio >= RATIO_TARGET)}"
         if len(catalog) >= 10_000:
             verdict = f"scores/s >= {SCORES_PER_S_TARGET / 1e6:.0f}M: {met(scores >= SCORES_PER_S_TARGET)}; {verdict}"
+        distinct = BatchEngine(catalog, knowledge).rules.assess(profiles).lows.shape[0]
         print(
-            f"{name:<16}{batch_rate:>10,.0f}{scores / 1e6:>10.0f}M{single_rate:>10,.0f}"
+            f"{name:<16}{distinct:>9,}{batch_rate:>10,.0f}{scores / 1e6:>10.0f}M{single_rate:>10,.0f}"
             f"{n_single / recommend_s:>13,.0f}{ratio:>7.1f}x   {verdict}"
         )
     for name in ("mix, no filters", "mix, filters"):

@@ -11,14 +11,18 @@ header() { tr -d '\r' | sed -n "s/^$1: //Ip"; }
 show() { python3 -c "$1" <<< "$2"; }
 PICKS='import json, sys
 body = json.load(sys.stdin)
+print("  triage:", body["triage"]["state"])
 for w in body["warnings"]:
     print("  !", w["level"], w["code"])
 for p in body["recommendations"]:
     t = p.get("tried")
     tried = "  tried: comfort %d, %s" % (t["comfort"], t["decision"]) if t else ""
     print("  %d. %s %.1f (%+.1f)%s" % (p["rank"], p["id"], p["score"], p.get("feedback_points", 0), tried))
-for change in (body.get("feedback") or {}).get("changes", []):
-    print("  changed:", change["attribute"], change["from"], "->", change["to"], change["because"][0]["text"])'
+feedback = body.get("feedback") or {}
+for change in feedback.get("changes", []):
+    print("  changed:", change["text"])
+for aside in feedback.get("set_aside", []):
+    print("  set aside:", aside["text"])'
 
 # 1. Open a fitting with the customer's answers; keep its address and its ETag.
 OPENED=$(curl -sS --fail-with-body -i -H "$JSON" \

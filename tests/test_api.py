@@ -112,7 +112,7 @@ def test_vocabulary_lists_every_value_with_label_and_hint(client):
 
 def test_every_vocabulary_value_is_accepted(client):
     vocab = client.get("/v1/vocabulary").get_json()["fields"]
-    for name in ("arch_type", "pronation", "width", "terrain"):
+    for name in ("arch_type", "pronation", "width", "terrain", "use", "cushion_feel", "drop", "experience"):
         for term in vocab[name]:
             assert post(client, "/v1/requirements", {name: term["value"]}).status_code == 200
     body = {
@@ -121,6 +121,21 @@ def test_every_vocabulary_value_is_accepted(client):
         "conditions": [t["value"] for t in vocab["conditions"]],
     }
     assert post(client, "/v1/recommendations", body).status_code == 200
+
+
+def test_vocabulary_limits_are_the_edges_of_what_is_accepted(client):
+    limits = client.get("/v1/vocabulary").get_json()["limits"]
+    for path in ("limit", "pain.severity", "body_weight_kg"):
+        low, high = limits[path]["min"], limits[path]["max"]
+
+        def body(value):
+            head, _, tail = path.partition(".")
+            return {head: {tail: value}} if tail else {head: value}
+
+        for value in (low, high):
+            assert post(client, "/v1/requirements", body(value)).status_code == 200, (path, value)
+        for value in (low - 1, high + 1):
+            assert post(client, "/v1/requirements", body(value)).status_code == 422, (path, value)
 
 
 def test_shoes_list_filters_and_pages(client):

@@ -27,6 +27,7 @@ def test_each_item_is_answered_like_a_single_request(client, app):
         assert [p["id"] for p in item["recommendations"]] == [p["id"] for p in single["recommendations"]]
         assert [p["score"] for p in item["recommendations"]] == [p["score"] for p in single["recommendations"]]
         assert item["warnings"] == single["warnings"]
+        assert item["triage"] == single["triage"]["state"]
         assert item["candidates"] == single["catalog"]["candidates"]
 
 

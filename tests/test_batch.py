@@ -121,6 +121,7 @@ def check_batch_equals_single(knowledge, catalog, raws, top):
         assert np.allclose(picks.scores, [r["score"] for r in body["recommendations"]], atol=1e-3)
         assert picks.candidates == body["catalog"]["candidates"]
         assert picks.warnings == tuple(w["code"] for w in body["warnings"])
+        assert picks.triage == body["triage"]["state"]
 
 
 def test_batch_scores_are_bit_identical_to_single_scores(catalog, knowledge):
@@ -180,7 +181,6 @@ def test_streaming_keeps_order_and_keys(catalog, knowledge):
 @settings(max_examples=100, deadline=None)
 @given(catalog=catalogs(), data=st.data())
 def test_block_representatives_are_each_rows_newest_candidate_of_its_line(catalog, data):
-    from shoefit.batch.block_shortlist import representatives_block
     from shoefit.core.shortlist import representatives
 
     keep = np.array(
@@ -188,7 +188,7 @@ def test_block_representatives_are_each_rows_newest_candidate_of_its_line(catalo
             st.lists(st.lists(st.booleans(), min_size=len(catalog), max_size=len(catalog)), min_size=1, max_size=4)
         )
     )
-    block = representatives_block(catalog, keep)
+    block = representatives(catalog, keep)
     for row, mask in enumerate(keep):
         assert block[row].tolist() == representatives(catalog, mask).tolist()
         newest = {int(catalog.family[r]): r for r in reversed(catalog.by_line.tolist()) if mask[r]}
@@ -220,5 +220,26 @@ def test_the_block_greedy_picks_as_the_one_runner_greedy(catalog, data):
         ordered = [r for r in best[row] if r >= 0]
         score_of = np.full(len(catalog), np.nan)
         score_of[ordered] = scores[row][: len(ordered)]
-        expected, _ = _greedy(catalog, ordered, score_of, ks[row])
+        expected, known = _greedy(catalog, ordered, score_of, ks[row])
         assert [r for r in picks[row].tolist() if r >= 0] == expected
+        assert settled[row] == (known or len(ordered) < depth)
+
+
+@settings(max_examples=300, deadline=None)
+@given(catalog=catalogs(), data=st.data())
+def test_a_settled_greedy_is_what_every_representative_would_give(catalog, data):
+    from shoefit.core.shortlist import _greedy
+
+    ordered = data.draw(st.permutations(range(len(catalog))))
+    values = sorted(
+        data.draw(st.lists(st.sampled_from([90.0, 89.5, 89.2, 88.0, 80.0]), min_size=len(ordered), max_size=len(ordered))),
+        reverse=True,
+    )
+    score_of = np.array([np.nan] * len(catalog))
+    score_of[ordered] = values
+    k = data.draw(st.integers(1, 6))
+    whole, _ = _greedy(catalog, ordered, score_of, k)
+    for depth in range(1, len(ordered) + 1):
+        picks, settled = _greedy(catalog, ordered[:depth], score_of, k)
+        if settled:
+            assert picks == whole, depth

@@ -202,6 +202,7 @@ def test_picks_batch_keeps_a_row_for_a_runner_without_picks(catalog, knowledge):
         ("b", None, None),
     ]
     assert batch[2]["score"] is None and batch[2]["warnings"] == "night_pain"
+    assert [r["triage"] for r in batch] == ["shoes", "shoes", "see_doctor"]
 
 
 def test_atomic_file_leaves_the_old_file_when_the_block_fails(tmp_path):

@@ -90,7 +90,7 @@ def read_rows(path):
                 {**r, "rank": int(r["rank"]) if r["rank"] else None, "score": float(r["score"]) if r["score"] else None}
                 for r in csv.DictReader(fh)
             ]
-    return [(r["profile_id"], r["rank"], r["shoe_id"] or None, r["score"], r["warnings"]) for r in rows]
+    return [(r["profile_id"], r["rank"], r["shoe_id"] or None, r["score"], r["warnings"], r["triage"]) for r in rows]
 
 
 def expected_rows(catalog, knowledge, runners, top=10):
@@ -100,8 +100,11 @@ def expected_rows(catalog, knowledge, runners, top=10):
     for key, body in runners:
         answer = single.recommend(profile(**{**body, "limit": min(body.get("limit", top), top)}))
         warnings = "|".join(w["code"] for w in answer["warnings"])
+        state = answer["triage"]["state"]
         picks = answer["recommendations"]
-        rows += [(key, p["rank"], p["id"], p["score"], warnings) for p in picks] or [(key, None, None, None, warnings)]
+        rows += [(key, p["rank"], p["id"], p["score"], warnings, state) for p in picks] or [
+            (key, None, None, None, warnings, state)
+        ]
     return rows
 
 

@@ -7,7 +7,6 @@ the judgment ("case:"). The assertions are about categories, uses and ratings, n
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from shoefit.core import attributes
 from shoefit.core.catalog import Catalog
@@ -345,6 +344,28 @@ def test_a_returned_shoe_leaves_the_shortlist_and_its_look_alikes_move_down_more
     downs = {p["id"]: p["feedback_points"] for p in down["recommendations"]}
     alike = [shoe for shoe, points in ups.items() if points > 1 and shoe in downs]
     assert alike and all(-downs[shoe] >= ups[shoe] * DOWN_FACTOR - 0.01 for shoe in alike)  # shown to 3 decimals
+
+
+def test_a_returned_shoe_takes_its_other_generations_off_but_not_one_the_runner_kept(service, catalog):
+    # case: after the Hurricane 25 was returned for a slipping heel, the Hurricane 24 took its place
+    runner = profile(limit=50)
+    listed = [p["id"] for p in service.recommend(runner)["recommendations"]]
+    newest, older = next(
+        (catalog.shoes[line[0]]["id"], catalog.shoes[line[1]]["id"])
+        for line in catalog.lines.values()
+        if len(line) > 1 and catalog.shoes[line[0]]["id"] in listed
+    )
+    returned = {"shoe_id": newest, "comfort": 3, "fit_notes": ["heel_slippage"], "decision": "returned"}
+    after = service.recommend(runner, [returned])
+    ids = [p["id"] for p in after["recommendations"]]
+    assert newest not in ids and older not in ids
+    (aside,) = after["feedback"]["set_aside"]
+    assert older in [a["id"] for a in aside["also"]]
+    assert f"with the {catalog.get(older)['model']}" in aside["text"]
+    kept = {"shoe_id": older, "comfort": 5, "fit_notes": [], "decision": "kept"}
+    both = service.recommend(runner, [returned, kept])
+    assert older in [p["id"] for p in both["recommendations"]] and newest not in [p["id"] for p in both["recommendations"]]
+    assert older not in [a["id"] for a in both["feedback"]["set_aside"][0]["also"]]
 
 
 def test_similar_to_a_kept_shoe_never_lists_a_returned_one_first(service, catalog):

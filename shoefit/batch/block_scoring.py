@@ -29,6 +29,10 @@ def score_block(catalog, lows, highs, weights):
     return np.subtract(BASE + PREFERENCE_COEF * catalog.preference, distance, out=distance)
 
 
+# When k is at least this share of a row (1/SORT_SHARE), sorting whole rows is cheaper than the chunk search.
+SORT_SHARE = 4
+
+
 def top_k_block(scores, tiebreak, k):
     """Per row, the positions of the k best finite scores, best first; -1 pads rows with fewer.
 
@@ -40,6 +44,8 @@ def top_k_block(scores, tiebreak, k):
     """
     n_rows, n = scores.shape
     k = min(k, n)
+    if k * SORT_SHARE >= n:
+        return _sorted_top_k(scores, tiebreak, k)
     size = max(1, n // max(k, int(np.sqrt(n))))
     starts = np.arange(0, n, size)
     maxima = np.maximum.reduceat(scores, starts, axis=1)
@@ -59,3 +65,10 @@ def top_k_block(scores, tiebreak, k):
     best = np.full((n_rows, k), -1, dtype=np.intp)
     best[rows[keep], place[keep]] = cols[keep]
     return best
+
+
+def _sorted_top_k(scores, tiebreak, k):
+    """top_k_block by sorting each row: columns put in tiebreak order, then a stable sort by score."""
+    order = np.argsort(tiebreak, kind="stable")
+    ranked = order[np.argsort(-scores[:, order], axis=1, kind="stable")[:, :k]]
+    return np.where(np.take_along_axis(scores, ranked, axis=1) > -np.inf, ranked, -1)

@@ -137,6 +137,7 @@ def picks_batch(keys, picks, keeps):
             pa.array(shoe_ids, pa.string()),
             pa.array(np.round(np.array(scores, dtype=np.float64), SCORE_DECIMALS), mask=no_pick),
             pa.array(warnings, pa.string()).take(owner),
+            pa.array([p.triage for p in picks], pa.string()).take(owner),
         ],
         schema=PICKS_SCHEMA,
     )

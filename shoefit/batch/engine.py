@@ -20,9 +20,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.current_shoe import current_shoe
-from ..core.shortlist import depth_for, shortlist
+from ..core.shortlist import depth_for, representatives, shortlist
 from .block_scoring import score_block, top_k_block
-from .block_shortlist import greedy_block, representatives_block
+from .block_shortlist import greedy_block
 from .filter_combos import FilterCombos, Numbering
 from .rule_block import RuleBlock, unique_rows
 
@@ -38,6 +38,7 @@ class Picks(NamedTuple):  # a tuple: made at C speed, one per distinct runner
     ids: tuple  # shoe ids, best first, at most the runner's limit
     scores: tuple  # 0-100, equal to the single-request scores
     warnings: tuple  # warning codes, most serious first
+    triage: str  # the answer's triage state: see_doctor_first, see_doctor, take_care or shoes
     candidates: int  # shoes left after the runner's filters
 
 
@@ -88,7 +89,8 @@ class BatchEngine:
         distinct = []
         for i in first.tolist():
             ids, values, candidates = shared[triple[i]]
-            distinct.append(Picks(ids, values, needs.warning_codes[needs.warning_sets[i]], candidates))
+            warned = needs.warning_sets[i]
+            distinct.append(Picks(ids, values, needs.warning_codes[warned], needs.triage_states[warned], candidates))
         return [distinct[i] for i in alike.tolist()]
 
     def _triples(self, needs, requirement, filters, combo, asks, ask):
@@ -125,13 +127,13 @@ class BatchEngine:
                     keep[row] &= ~shoe.excluded
         np.copyto(part, -np.inf, where=~keep)
         listed = np.array([ask[1] for ask in asks])
-        # A shortlist is searched among each line's newest candidate only: the others are its "also".
-        searched = part.copy() if listed.any() else part
+        # A shortlist is searched among each line's newest candidate only: the others are its "also",
+        # whose scores no pick needs (shortlist() too reads only the representatives' scores).
         if listed.any():
-            searched[listed[:, None] & ~representatives_block(catalog, keep)] = -np.inf
+            part[listed[:, None] & ~representatives(catalog, keep)] = -np.inf
         # Deeper than the one-runner shortlist's first look, so that most triples settle without it.
         depth = min(len(catalog), max(2 * depth_for(k) if shortlisted else k for _, shortlisted, k in asks))
-        best = top_k_block(searched, catalog.id_rank, depth)
+        best = top_k_block(part, catalog.id_rank, depth)
         ks = np.array([k for _, _, k in asks])
         greedy, settled = greedy_block(catalog, best, np.take_along_axis(part, np.maximum(best, 0), axis=1), ks)
         # Per triple its picks, -1 padded: the plain top-k, the block shortlist, or the one-runner one.

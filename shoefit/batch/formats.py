@@ -14,7 +14,7 @@ INPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 PICKS_SCHEMA = pa.schema(
     [("profile_id", pa.string()), ("rank", pa.int32()), ("shoe_id", pa.string()), ("score", pa.float64()),
-     ("warnings", pa.string())]
+     ("warnings", pa.string()), ("triage", pa.string())]
 )  # fmt: skip
 REJECTS_SCHEMA = pa.schema(
     [("line", pa.int64()), ("id", pa.string()), ("field", pa.string()), ("value", pa.string()), ("reason", pa.string())]

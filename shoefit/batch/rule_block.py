@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.triage import STATES
 from ..core.vocabulary import ATTRIBUTE_NAMES, LEVEL_ORDER, RATING_MAX, RATING_MIN
 
 _FACTS = operator.attrgetter("facts")
@@ -21,6 +22,7 @@ class BlockAssessment:
     weights: np.ndarray
     warning_sets: np.ndarray  # per runner, an index into warning_codes
     warning_codes: list  # tuples of warning codes, most serious first
+    triage_states: list  # per warning set, the answer's triage state (triage.py)
 
 
 class RuleBlock:
@@ -84,8 +86,8 @@ class RuleBlock:
         lows, highs, weights = self._bands(fired[first])
         warned = fired[:, self.warning_rules]
         first, sets = unique_rows(np.packbits(warned, axis=1))
-        codes = [self._warning_codes(warned[i]) for i in first]
-        return BlockAssessment(requirements, lows, highs, weights, sets, codes)
+        codes, states = zip(*[self._warning_codes(warned[i]) for i in first]) if len(first) else ((), ())
+        return BlockAssessment(requirements, lows, highs, weights, sets, list(codes), list(states))
 
     def _bands(self, fired):
         """(lows, highs, weights) per row of fired rules, each attribute as requirements.combine() makes it."""
@@ -110,12 +112,13 @@ class RuleBlock:
         return lows, highs, weights
 
     def _warning_codes(self, warned):
-        # As assess(): the first rule to give a code speaks for it; most serious first.
+        """(codes, triage state): as assess(), the first rule to give a code speaks for it; most serious first."""
         codes = {}
         for j, on in zip(self.warning_rules, warned):
             if on:
                 codes.setdefault(self.rules[j].warning["code"], self.rules[j].warning["level"])
-        return tuple(sorted(codes, key=lambda code: LEVEL_ORDER[codes[code]]))
+        ordered = tuple(sorted(codes, key=lambda code: LEVEL_ORDER[codes[code]]))
+        return ordered, STATES[codes[ordered[0]] if ordered else None]
 
 
 class _ValueTable(dict):

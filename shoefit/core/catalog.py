@@ -49,6 +49,12 @@ class Catalog:
         for row in sorted(range(len(self.shoes)), key=self._age):
             self.lines.setdefault(int(self.family[row]), []).append(row)
         self.by_line = np.array([row for line in sorted(self.lines) for row in self.lines[line]], dtype=np.intp)
+        # Per step d: the rows with a version d newer in their line, and that version's row. A candidate
+        # stands for its line when no newer version is a candidate too (shortlist.representatives).
+        self.newer_versions = []
+        for d in range(1, max(map(len, self.lines.values()))):
+            pairs = [(line[i], line[i - d]) for line in self.lines.values() for i in range(d, len(line))]
+            self.newer_versions.append(tuple(np.array(side, dtype=np.intp) for side in zip(*pairs)))
         self.brands = sorted({s["brand"] for s in self.shoes}, key=str.casefold)
         self.brand_codes = {b.casefold(): i for i, b in enumerate(self.brands)}
         self.brand = np.array([self.brand_codes[s["brand"].casefold()] for s in self.shoes], dtype=np.int32)

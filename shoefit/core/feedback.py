@@ -40,7 +40,8 @@ FEEDBACK_POINTS = 10.0
 # A shoe like one that felt bad moves down half as far again as a shoe like one that felt good moves
 # up: a fitter passes over the look-alikes of a shoe that hurt, but still has them tried.
 DOWN_FACTOR = 1.5
-# A tried shoe returned, or rated this or lower, leaves the shortlist: the runner has answered for it.
+# A tried shoe returned, or rated this or lower, leaves the shortlist with its other generations: the
+# runner has answered for it, and a fitter would not bring out last year's version of the same shoe.
 SET_ASIDE_COMFORT = 2
 
 
@@ -99,6 +100,14 @@ class Feedback:
             for row, t in zip(self.rows.tolist(), tryons)
             if t.decision == "returned" or t.comfort <= SET_ASIDE_COMFORT
         ]
+
+    @functools.cached_property
+    def set_aside_rows(self):
+        """Catalog rows off the shortlist: each set-aside shoe's line, but no generation tried and not set aside."""
+        family = self.catalog.family
+        out = np.isin(family, family[[row for row, _ in self.set_aside]])
+        out[list(set(self.rows.tolist()) - {row for row, _ in self.set_aside})] = False
+        return np.flatnonzero(out)
 
     @classmethod
     def from_tryons(cls, catalog, tryons, table=None):

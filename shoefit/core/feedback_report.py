@@ -32,16 +32,25 @@ def report(feedback, plain, adjusted, profile):
         },
         "fit_issues_added": added,
         "changes": _changes(feedback, plain, adjusted, added),
-        "set_aside": [
-            {
-                "id": t.shoe_id,
-                "brand": catalog.shoes[row]["brand"],
-                "model": catalog.shoes[row]["model"],
-                "text": f"{catalog.shoes[row]['brand']} {catalog.shoes[row]['model']}: off the shortlist, "
-                + ("you returned it." if t.decision == "returned" else f"it felt {t.comfort:g}/5."),
-            }
-            for row, t in feedback.set_aside
-        ],
+        "set_aside": [_set_aside(feedback, row, t) for row, t in feedback.set_aside],
+    }
+
+
+def _set_aside(feedback, row, tryon):
+    catalog = feedback.catalog
+    shoe = catalog.shoes[row]
+    aside = set(feedback.set_aside_rows.tolist()) - {row}
+    others = [r for r in catalog.lines[int(catalog.family[row])] if r in aside]  # newest first
+    also = [{key: catalog.shoes[r][key] for key in ("id", "model", "price")} for r in others]
+    with_line = " and".join(f" the {a['model']}" for a in also)
+    with_line = f" with{with_line}" if also else ""
+    why = "you returned it" if tryon.decision == "returned" else f"it felt {tryon.comfort:g}/5"
+    return {
+        "id": tryon.shoe_id,
+        "brand": shoe["brand"],
+        "model": shoe["model"],
+        "text": f"{shoe['brand']} {shoe['model']}: off the shortlist{with_line}, {why}.",
+        "also": also,
     }
 
 

@@ -128,7 +128,7 @@ class Recommender:
         mask = filters.mask(self.catalog)
         keep = np.ones(len(self.catalog), dtype=bool)
         if feedback is not None:
-            keep[[row for row, _ in feedback.set_aside]] = False
+            keep[feedback.set_aside_rows] = False
         if current is not None and current.excluded is not None:
             keep &= ~current.excluded
         if not keep.all():

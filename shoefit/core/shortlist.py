@@ -21,13 +21,13 @@ LOOKAHEAD = 8
 
 
 def representatives(catalog, candidate):
-    """Per catalog row: whether it is the newest of its line among the `candidate` rows (a boolean array)."""
-    chosen = catalog.by_line[candidate[catalog.by_line]]
-    lines = catalog.family[chosen]
-    first = np.ones(len(chosen), dtype=bool)
-    first[1:] = lines[1:] != lines[:-1]
-    found = np.zeros(len(catalog), dtype=bool)
-    found[chosen[first]] = True
+    """Per catalog row: whether it is the newest of its line among the `candidate` rows (a boolean array).
+
+    `candidate` may also be a block of runners' candidates (runners x catalog rows): the same per row.
+    """
+    found = candidate.copy()
+    for rows, newer in catalog.newer_versions:
+        found[..., rows] &= ~candidate[..., newer]
     return found
 
 
@@ -69,8 +69,14 @@ def shortlist(catalog, rows, scores, k, first=None, pinned=None, assessment=None
 
 
 def _greedy(catalog, ordered, score_of, k):
-    """(picks, settled) from representatives best first; settled when none beyond them could change the picks."""
+    """(picks, settled) from representatives best first; settled when none beyond them could change the picks.
+
+    Those beyond score no more than the last of `ordered` and come after it, so they can only matter
+    where a search for another brand within CLOSE_POINTS ran past the end of `ordered` unanswered,
+    or where `ordered` ran out before k picks.
+    """
     picks, brands, remaining = [], set(), list(ordered)
+    open_ended = False
     while remaining and len(picks) < k:
         best = remaining[0]
         choice = best
@@ -81,12 +87,12 @@ def _greedy(catalog, ordered, score_of, k):
                 if catalog.brand[row] not in brands:
                     choice = row
                     break
+            else:
+                open_ended = True
         picks.append(choice)
         brands.add(catalog.brand[choice])
         remaining.remove(choice)
-    lowest = min((score_of[row] for row in picks), default=np.inf)
-    settled = len(picks) == k and bool(ordered) and score_of[ordered[-1]] < lowest - CLOSE_POINTS
-    return picks, settled
+    return picks, len(picks) == k and not open_ended
 
 
 def ruled_out(catalog, row, assessment):

@@ -5,7 +5,7 @@ from marshmallow import fields as f
 
 from ..core.validation import one_of, term
 from ..core.vocabulary import ATTRIBUTES, DECISIONS, FIT_ISSUES
-from .response_schemas import RecommendationsResponseSchema, SourceSchema, TriedSchema
+from .response_schemas import AlsoSchema, RecommendationsResponseSchema, SourceSchema, TriedSchema
 
 
 class FeedbackTryOnSchema(TriedSchema):
@@ -63,6 +63,9 @@ class SetAsideSchema(ma.Schema):
     brand = f.String(required=True)
     model = f.String(required=True)
     text = f.String(required=True)
+    also = f.List(
+        f.Nested(AlsoSchema), required=True, metadata={"description": "Other versions of its line, set aside with it."}
+    )
 
 
 class FeedbackSchema(ma.Schema):
@@ -75,7 +78,7 @@ class FeedbackSchema(ma.Schema):
     set_aside = f.List(
         f.Nested(SetAsideSchema),
         required=True,
-        metadata={"description": "Tried shoes returned or rated 1-2: off the list."},
+        metadata={"description": "Tried shoes returned or rated 1-2: off the list, with the rest of their line."},
     )
 
 

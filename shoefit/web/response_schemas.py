@@ -170,6 +170,7 @@ class TriedSchema(ma.Schema):
 class BatchItemSchema(ma.Schema):
     index = f.Integer(required=True, metadata={"description": "Position of the profile in the request."})
     status = f.Integer(required=True, metadata={"description": "200, or the status of its problem."})
+    triage = term(TRIAGE, metadata={"description": "The triage state, as `triage.state` of a single answer."})
     warnings = f.List(f.Nested(WarningSchema), metadata={"description": "Most serious first."})
     recommendations = f.List(f.Nested(BatchPickSchema))
     candidates = f.Integer()

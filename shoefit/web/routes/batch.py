@@ -54,6 +54,7 @@ def _answer(index, runner, picks, engine):
     return {
         "index": index,
         "status": 200,
+        "triage": picks.triage,
         "warnings": engine.assess(runner).warnings,
         "recommendations": [
             _pick(rank, engine.catalog.get(shoe_id), score)

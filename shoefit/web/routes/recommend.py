@@ -5,7 +5,16 @@ from flask_smorest import Blueprint
 
 from ...core.profile import Profile
 from ...core.validation import MAX_BRANDS, MAX_NAME_LENGTH, InvalidProfile, ProfileSchema
-from ...core.vocabulary import ENUMS, LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, SEVERITY_MAX, SEVERITY_MIN
+from ...core.vocabulary import (
+    BODY_WEIGHT_MAX,
+    BODY_WEIGHT_MIN,
+    ENUMS,
+    LIMIT_DEFAULT,
+    LIMIT_MAX,
+    LIMIT_MIN,
+    SEVERITY_MAX,
+    SEVERITY_MIN,
+)
 from .. import catalog_schemas, response_schemas
 from ..context import recommender
 from ..problems import documented, refuse
@@ -61,6 +70,7 @@ def vocabulary():
             "limits": {
                 "limit": {"min": LIMIT_MIN, "max": LIMIT_MAX, "default": LIMIT_DEFAULT},
                 "pain.severity": {"min": SEVERITY_MIN, "max": SEVERITY_MAX},
+                "body_weight_kg": {"min": BODY_WEIGHT_MIN, "max": BODY_WEIGHT_MAX},
                 "brands": {"max_items": MAX_BRANDS, "max_length": MAX_NAME_LENGTH},
                 "body": {"max_bytes": flask.current_app.config["MAX_CONTENT_LENGTH"]},
             },
