@@ -24,7 +24,8 @@ from helpers import ROOT, catalog_csv, profile, shoe_row
 HEADER = [
     "id", "arch_type", "pronation", "fit_issues", "symptoms", "conditions", "pain_days", "pain_severity",
     "pain_character", "pain_timing", "pain_despite_rest", "training_weekly_km", "training_weekly_increase_pct",
-    "training_surface", "width", "max_price", "terrain", "brands", "exclude_brands", "limit",
+    "training_surface", "width", "max_price", "terrain", "brands", "exclude_brands", "limit", "use", "use_only",
+    "body_weight_kg", "cushion_feel", "drop", "experience", "current_shoe_id", "current_shoe_liked", "shortlist",
 ]  # fmt: skip
 RUNNERS = [
     ("plain", {}),
@@ -48,12 +49,23 @@ RUNNERS = [
         {"symptoms": ["cannot_bear_weight"], "max_price": 1, "pain": {"despite_rest": True, "character": "sharp"}},
     ),
     ("three", {"pronation": "underpronation", "limit": 3}),
+    (
+        "race-heavy",
+        {"use": "race", "use_only": True, "body_weight_kg": 95.5, "cushion_feel": "soft", "experience": "beginner"},
+    ),
+    ("loves-pegasus", {"current_shoe": {"id": "nike-pegasus-41", "liked": True}, "drop": "high", "use": "tempo"}),
+    ("dislikes-ghost", {"current_shoe": {"id": "brooks-ghost-17", "liked": False}, "shortlist": False}),
 ]
 
 
 def csv_cell(column, body):
     group, _, key = column.partition("_")
-    value = body.get(group, {}).get(key) if group in ("pain", "training") else body.get(column)
+    if column.startswith("current_shoe_"):
+        value = body.get("current_shoe", {}).get(column.removeprefix("current_shoe_"))
+    elif group in ("pain", "training"):
+        value = body.get(group, {}).get(key)
+    else:
+        value = body.get(column)
     if value is None:
         return ""
     if isinstance(value, list):
@@ -138,7 +150,7 @@ def test_top_and_chunks_do_not_change_the_picks(tmp_path, catalog, knowledge):
 
 def test_bad_rows_are_rejected_with_line_and_reason_and_the_rest_is_scored(tmp_path, catalog, knowledge, capsys):
     source = tmp_path / "runners.csv"
-    write_csv(source, RUNNERS[:2])
+    write_csv(source, RUNNERS[:2], header=HEADER[:20])  # the 20 columns the rows below are written for
     with open(source, "a") as fh:
         fh.write("bad-enum,flatt" + "," * 18 + "\n")
         fh.write("\n")  # blank lines are skipped, not rejected
@@ -308,10 +320,11 @@ def test_worker_processes_give_the_same_file_and_sigterm_stops_them_cleanly(tmp_
         timeout=120,
     )
     assert run.returncode == 0, run.stderr
-    assert f"read 21, scored 21, rejected 0; {len(read_rows(alone))} rows" in run.stderr
+    n = 3 * len(RUNNERS)
+    assert f"read {n}, scored {n}, rejected 0; {len(read_rows(alone))} rows" in run.stderr
     assert pooled.read_bytes() == alone.read_bytes()
 
-    big = write_csv(tmp_path / "big.csv", RUNNERS * 30_000)
+    big = write_csv(tmp_path / "big.csv", RUNNERS * (210_000 // len(RUNNERS)))
     out = tmp_path / "big-picks.csv"
     busy = subprocess.Popen(
         [sys.executable, "-m", "shoefit.cli", "score", big, "-o", str(out), "--jobs", "2", "--chunk", "1000"],

@@ -57,8 +57,9 @@ def generated_catalog_bytes(seed=7, n=40):
     return catalog_csv(rows).encode()
 
 
-def random_profiles(rng, brands, n):
+def random_profiles(rng, catalog, n):
     """Profiles from the whole vocabulary, each answer given about half the time."""
+    brands, shoe_ids = catalog.brands, [shoe["id"] for shoe in catalog.shoes]
 
     def maybe(make):
         return make() if rng.random() < 0.5 else None
@@ -85,6 +86,14 @@ def random_profiles(rng, brands, n):
             "max_price": maybe(lambda: rng.choice([80, 120, 150.5, 250])),
             "brands": maybe(lambda: rng.sample(brands, rng.randint(1, 2))),
             "exclude_brands": maybe(lambda: rng.sample(brands, 1)),
+            "use": maybe(lambda: one("use")),
+            "use_only": maybe(lambda: rng.random() < 0.2),
+            "body_weight_kg": maybe(lambda: rng.choice([52, 75, 95.5])),
+            "cushion_feel": maybe(lambda: one("cushion_feel")),
+            "drop": maybe(lambda: one("drop")),
+            "experience": maybe(lambda: one("experience")),
+            "current_shoe": maybe(lambda: {"id": rng.choice(shoe_ids), "liked": rng.random() < 0.5}),
+            "shortlist": maybe(lambda: rng.random() < 0.7),
         }
         yield profile(**{k: v for k, v in raw.items() if v is not None})
 
@@ -102,7 +111,7 @@ def worker_builds(client, version):
 def test_same_picks_in_the_same_order_as_the_local_engine(cluster, knowledge, catalog_bytes, chunk):
     catalog = Catalog.from_bytes(catalog_bytes, "catalog.csv")
     rng = random.Random(chunk)
-    records = [(f"runner-{i}", p) for i, p in enumerate(random_profiles(rng, catalog.brands, 3000))]
+    records = [(f"runner-{i}", p) for i, p in enumerate(random_profiles(rng, catalog, 3000))]
     local = list(BatchEngine(catalog, knowledge, top=TOP).score_stream(records, chunk))
     # A window of 3 chunks, far fewer than the 13 to 31 chunks, so backpressure is exercised.
     with DaskEngine(catalog_bytes, top=TOP, scheduler=cluster.scheduler_address, max_in_flight=3) as engine:
@@ -116,7 +125,7 @@ def test_same_picks_in_the_same_order_as_the_local_engine(cluster, knowledge, ca
 def test_the_catalog_is_built_once_per_worker(cluster):
     catalog_bytes = generated_catalog_bytes(seed=99)
     with DaskEngine(catalog_bytes, top=3, scheduler=cluster.scheduler_address, max_in_flight=4) as engine:
-        profiles = list(random_profiles(random.Random(1), engine.catalog.brands, 400))
+        profiles = list(random_profiles(random.Random(1), engine.catalog, 400))
         assert len(engine.score(profiles)) == 400
         assert list(worker_builds(engine.client, engine.catalog.version).values()) == [1, 1]
 
@@ -194,7 +203,8 @@ def test_the_cli_on_a_cluster_writes_the_local_files_byte_for_byte(
     local = score_with("local", source, *options, "--jobs", "1")
     dask = score_with("dask", source, *options, "--scheduler", cluster.scheduler_address)
     assert dask == local
-    assert local[:2] == (1, "read 80, scored 48, rejected 32")
+    # Per copy of CLI_RUNNERS, 6 rejected: two brands and two current shoes not in this catalog, two bad cells.
+    assert local[:2] == (1, f"read {8 * len(CLI_RUNNERS)}, scored {8 * (len(CLI_RUNNERS) - 6)}, rejected {8 * 6}")
     with Client(cluster.scheduler_address) as client:
         version = Catalog.from_bytes(catalog_bytes, "catalog.csv").version
         assert list(worker_builds(client, version).values()) == [1, 1]
@@ -212,7 +222,7 @@ def test_stage_seconds_come_back_from_the_workers(cluster, tmp_path, catalog, kn
         source, tmp_path / "picks.csv", sources=Sources.read(), catalog=catalog, knowledge=knowledge, chunk=10,
         engine="dask", scheduler=cluster.scheduler_address,
     )  # fmt: skip
-    assert summary.read == summary.scored == 140
+    assert summary.read == summary.scored == 20 * len(RUNNERS)
     assert all(summary.seconds[stage] > 0 for stage in ("validate", "score", "format", "write"))
 
 

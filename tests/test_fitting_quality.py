@@ -1,7 +1,8 @@
 """Fitting quality: what a good fitter would hand the runner, on the bundled catalog.
 
-Each case names what it encodes: a seed passage ("seed:"), or a case from the issue that asked for
-the judgment ("case:"). The assertions are about categories, uses and ratings, never about a shoe id.
+Each case names what it encodes: a seed passage ("seed:"), a case the issue that asked for the
+judgment found wrong ("case:"), or what that issue asked for ("asked:"). The assertions are about
+categories, uses and ratings, never about a shoe id.
 """
 
 import numpy as np
@@ -82,20 +83,24 @@ def test_daily_use_puts_no_race_shoe_on_top(service, catalog, raw):
 
 @pytest.mark.parametrize("raw", [{}, {"arch_type": "high"}, {"fit_issues": ["hot_feet"]}])
 def test_race_day_puts_race_shoes_on_top(service, catalog, raw):
+    # asked: "Daily use must not put race shoes on top; race use must."
     assert all("race" in s["use"] for s in shoes(service, catalog, 3, use="race", **raw))
 
 
 def test_tempo_use_gets_tempo_shoes(service, catalog):
+    # asked: profile field `use`: daily, tempo, race, "a scored requirement with its reason"
     assert all("tempo" in s["use"] for s in shoes(service, catalog, 3, use="tempo"))
 
 
 def test_use_only_is_a_hard_filter(service, catalog):
+    # asked: "a hard filter only if the runner asks, e.g. `use_only: true`"
     body = service.recommend(profile(use="race", use_only=True, pronation="overpronation", limit=50))
     assert body["recommendations"] and all("race" in p["use"] for p in body["recommendations"])
     assert body["catalog"]["candidates"] == sum("race" in s["use"] for s in catalog.shoes)
 
 
 def test_road_runners_get_road_shoes_and_trail_runners_trail_shoes(service, catalog):
+    # seed: "tailored to your specific foot type and running style" (the surface is part of the style)
     assert all(s["terrain"] == "road" for s in shoes(service, catalog, 5, cushion_feel="soft"))
     trail = shoes(service, catalog, 3, training={"surface": "trail"})
     assert all(s["terrain"] == "trail" for s in trail)
@@ -110,6 +115,7 @@ def test_a_heavier_runner_gets_cushioned_stable_shoes(service, catalog):
 
 
 def test_a_lighter_runner_gets_softer_shoes(service, catalog):
+    # asked: body_weight_kg; "Malisoux 2020 found softer shoes mattered for lighter runners"
     # Malisoux et al. 2020: lighter runners did better in the softer shoe.
     assert all(s["cushioning"] >= 3.5 for s in shoes(service, catalog, 3, body_weight_kg=52))
 
@@ -136,6 +142,7 @@ def test_a_runner_in_pain_gets_cushioning(service, catalog):
 
 
 def test_a_beginner_is_told_to_build_up_gradually(service):
+    # seed: "forefoot pain is common in novice runners or those who suddenly increase their running volume"
     advice = service.recommend(profile(experience="beginner"))["advice"]
     assert "gradual_progression" in [a["code"] for a in advice]
 
@@ -171,6 +178,7 @@ def test_meets_is_said_only_when_the_shoe_is_in_the_wanted_band(service, raw):
 
 
 def test_a_neutral_runner_is_not_told_a_stability_shoe_meets_a_neutral_gait(service):
+    # case: "Stability 3/5 is above the target of 2.4: A neutral gait needs no medial posting"
     body = service.recommend(profile(arch_type="neutral", pronation="neutral", limit=5))
     for pick in body["recommendations"]:
         stability = requirement_lines(pick, body["requirements"]).get("stability")
@@ -179,6 +187,7 @@ def test_a_neutral_runner_is_not_told_a_stability_shoe_meets_a_neutral_gait(serv
 
 
 def test_a_shortfall_says_by_how_much_in_the_attributes_units(service, catalog):
+    # asked: "meets" only when it does, "falls short by 0.7" or "more than needed" otherwise
     body = service.recommend(profile(arch_type="high", drop="low", fit_issues=["hot_feet"], limit=5))
     lines = [line for pick in body["recommendations"] for line in pick["why"]]
     assert any(" falls short of the 4.5 or more wanted by " in line for line in lines)
@@ -215,6 +224,7 @@ def test_an_urgent_flag_puts_the_answer_in_see_a_doctor_first(service, symptoms)
 
 
 def test_see_a_doctor_keeps_the_shortlist_and_leads_with_the_doctor(service):
+    # asked: "`see_doctor` keeps picks but leads with it"
     body = service.recommend(profile(pain={"days": 5}))
     assert body["triage"]["state"] == "see_doctor" and body["triage"]["picks"] == "shortlist"
     assert "doctor" in body["triage"]["message"] and body["triage"]["withheld_advice"] == []
@@ -225,10 +235,19 @@ def test_see_a_doctor_keeps_the_shortlist_and_leads_with_the_doctor(service):
 # --- a shortlist, not a list ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, family", [("Guide 19", "Guide"), ("Fresh Foam X 1080 v14", "Fresh Foam X 1080"),
-                                          ("Gel-Kayano 32", "Gel-Kayano"), ("ASICS Novablast 5", "Novablast"),
-                                          ("Cielo X1 2.0", "Cielo X1"), ("Metaspeed Sky Tokyo", "Metaspeed Sky Tokyo")])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, family",
+    [
+        ("Guide 19", "Guide"),
+        ("Fresh Foam X 1080 v14", "Fresh Foam X 1080"),
+        ("Gel-Kayano 32", "Gel-Kayano"),
+        ("ASICS Novablast 5", "Novablast"),
+        ("Cielo X1 2.0", "Cielo X1"),
+        ("Metaspeed Sky Tokyo", "Metaspeed Sky Tokyo"),
+    ],
+)
 def test_the_family_is_the_model_without_its_version(name, family):
+    # asked: "Guide 19", "Fresh Foam X 1080 v14", "Gel-Kayano 32", "ASICS Novablast 5" all work
     assert family_of("ASICS", name) == family
 
 
@@ -251,6 +270,7 @@ def test_one_version_of_a_model_line_per_shortlist_the_newest(service, catalog, 
 
 
 def test_without_a_shortlist_every_version_is_ranked(service, catalog):
+    # asked: "a request flag turns it off"
     plain = service.recommend(profile(pronation="overpronation", shortlist=False, limit=50))["recommendations"]
     lines = [catalog.family[catalog.index[p["id"]]] for p in plain]
     assert len(set(lines)) < len(lines) and all(p["also"] == [] for p in plain)
@@ -267,6 +287,7 @@ def close_brands_catalog(gap):
 
 @pytest.mark.parametrize(("gap", "order"), [(1, ["a-one", "b-one", "a-two"]), (60, ["a-one", "a-two", "b-one"])])
 def test_brands_are_varied_only_when_scores_are_close(knowledge, gap, order):
+    # asked: "brands varied when scores are close"
     catalog = close_brands_catalog(gap)
     found = Recommender(catalog, knowledge).recommend(profile(limit=3))["recommendations"]
     assert [p["id"] for p in found] == order
@@ -278,6 +299,7 @@ def test_brands_are_varied_only_when_scores_are_close(knowledge, gap, order):
 
 
 def test_an_empty_result_says_which_filter_left_nothing(service, catalog):
+    # asked: "An empty result says why (which filter left nothing) and what to relax."
     body = service.recommend(profile(max_price=50, width="extra_wide", use="race", use_only=True))
     assert body["recommendations"] == [] and body["catalog"]["candidates"] == 0
     relax = {entry["filter"]: entry["candidates"] for entry in body["no_match"]["relax"]}
@@ -291,6 +313,7 @@ def test_an_empty_result_says_which_filter_left_nothing(service, catalog):
 
 
 def test_a_loved_shoe_keeps_its_line_on_the_shortlist_and_says_so(service, catalog):
+    # asked: "I loved my old shoe" puts it, or its newer generation, on the shortlist; the why-line says so
     older = next(s for s in catalog.shoes if len(catalog.generations(catalog.index[s["id"]])) > 1 and
                  catalog.generations(catalog.index[s["id"]])[0] != catalog.index[s["id"]] and "daily" in s["use"]
                  and s["category"] == "neutral" and s["terrain"] == "road")  # fmt: skip
@@ -303,6 +326,7 @@ def test_a_loved_shoe_keeps_its_line_on_the_shortlist_and_says_so(service, catal
 
 
 def test_a_loved_shoe_that_misses_a_strong_need_is_left_off_and_the_answer_says_why(service, catalog):
+    # asked: "... unless a requirement or filter rules it out"
     neutral = next(s for s in catalog.shoes if s["category"] == "neutral" and "daily" in s["use"])
     body = service.recommend(profile(pronation="overpronation", current_shoe={"id": neutral["id"], "liked": True}))
     lines = {catalog.family[catalog.index[p["id"]]] for p in body["recommendations"]}
@@ -311,6 +335,7 @@ def test_a_loved_shoe_that_misses_a_strong_need_is_left_off_and_the_answer_says_
 
 
 def test_a_disliked_shoe_takes_its_line_off_and_pushes_look_alikes_down(service, catalog):
+    # asked: "I disliked it" takes it and its family off the shortlist and pushes shoes like it down
     before = picks(service, 10, shortlist=False)
     disliked = catalog.get(before[0]["id"])
     body = service.recommend(profile(current_shoe={"id": disliked["id"], "liked": False}, shortlist=False, limit=10))
@@ -364,11 +389,13 @@ def test_a_returned_shoe_takes_its_other_generations_off_but_not_one_the_runner_
     assert f"with the {catalog.get(older)['model']}" in aside["text"]
     kept = {"shoe_id": older, "comfort": 5, "fit_notes": [], "decision": "kept"}
     both = service.recommend(runner, [returned, kept])
-    assert older in [p["id"] for p in both["recommendations"]] and newest not in [p["id"] for p in both["recommendations"]]
+    listed = [p["id"] for p in both["recommendations"]]
+    assert older in listed and newest not in listed
     assert older not in [a["id"] for a in both["feedback"]["set_aside"][0]["also"]]
 
 
 def test_similar_to_a_kept_shoe_never_lists_a_returned_one_first(service, catalog):
+    # case: "similar to the kept shoe" listed the returned one first
     runner = profile(limit=10)
     order = [p["id"] for p in service.recommend(runner)["recommendations"]]
     kept, returned = order[0], order[1]
@@ -385,6 +412,7 @@ def test_similar_to_a_kept_shoe_never_lists_a_returned_one_first(service, catalo
 
 
 def test_requirement_changes_read_as_sentences(service, catalog):
+    # asked: "the changes read as sentences"
     shoe = next(s for s in catalog.shoes if s["heel_counter"] == 3.0)
     body = service.requirements(profile(), [{"shoe_id": shoe["id"], "comfort": 3, "fit_notes": ["heel_slippage"]}])
     (change,) = [c for c in body["feedback"]["changes"] if c["attribute"] == "heel_counter"]
@@ -396,12 +424,14 @@ def test_requirement_changes_read_as_sentences(service, catalog):
 
 
 def test_the_units_of_every_attribute_are_spoken_as_such():
+    # asked: "make the match, the score and the words agree" (a drop in mm, a category by name)
     assert attributes.shown("drop", attributes.scaled("drop", 8)) == "8 mm"
     assert attributes.shown("category", attributes.scaled("category", "motion_control")) == "motion control"
     assert attributes.shown("seamless_upper", 5.0) == "yes" and attributes.shown("cushioning", 4.5) == "4.5/5"
 
 
 def test_a_fitting_answers_as_a_request_does(catalog):
+    # asked: "fittings ... give the same answers as the single path for every new field"
     from shoefit import create_app
 
     client = create_app({"TESTING": True}).test_client()
