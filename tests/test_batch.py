@@ -191,7 +191,7 @@ def test_block_representatives_are_each_rows_newest_candidate_of_its_line(catalo
     block = representatives(catalog, keep)
     for row, mask in enumerate(keep):
         assert block[row].tolist() == representatives(catalog, mask).tolist()
-        newest = {int(catalog.family[r]): r for r in reversed(catalog.by_line.tolist()) if mask[r]}
+        newest = {line: next(r for r in rows if mask[r]) for line, rows in catalog.lines.items() if mask[rows].any()}
         assert set(np.flatnonzero(block[row]).tolist()) == set(newest.values())
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shoefit.core.attributes import RATINGS as RATING_ATTRIBUTES
+from shoefit.core.catalog_csv import RATING_COLUMNS as RATING_ATTRIBUTES
 from shoefit.core.catalog import Catalog
 from shoefit.core.recommender import Recommender
 from shoefit.core.requirements import gap

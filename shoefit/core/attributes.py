@@ -3,21 +3,13 @@
 The catalog's seven ratings are already 1-5. The rest are put on that scale so that a gap of one
 point weighs the same everywhere: a yes/no is 1 or 5, the support category is 1 (neutral), 3
 (stability) or 5 (motion control), and the drop is 1 at 0 mm, one point more every 3 mm, 5 at 12
-mm or more; a trail shoe is one whose terrain is trail. Rules name bounds in the attribute's own units ("at_least = 'stability'", "at_most =
-5" mm); why-lines speak them the same way.
+mm or more; a trail shoe is one whose terrain is trail. Rules name bounds in the attribute's own
+units (at_least = "stability", at_most = 5 mm); why-lines speak them the same way.
 """
 
+from .catalog_csv import RATING_COLUMNS
 from .vocabulary import ATTRIBUTE_NAMES, RATING_MAX, RATING_MIN
 
-RATINGS = (
-    "cushioning",
-    "forefoot_cushioning",
-    "arch_support",
-    "stability",
-    "heel_counter",
-    "breathability",
-    "toe_box",
-)
 YES_NO = {"no": RATING_MIN, "yes": RATING_MAX}
 LEVELS = {
     "seamless_upper": YES_NO,
@@ -29,7 +21,7 @@ LEVELS = {
 }
 USE_ATTRIBUTES = {"daily": "daily_use", "tempo": "tempo_use", "race": "race_use"}
 MM_PER_POINT = {"drop": 3.0}
-assert set(RATINGS) | set(LEVELS) | set(MM_PER_POINT) == set(ATTRIBUTE_NAMES)
+assert set(RATING_COLUMNS) | set(LEVELS) | set(MM_PER_POINT) == set(ATTRIBUTE_NAMES)
 
 
 def scaled(attr, value):
@@ -51,7 +43,7 @@ def scaled(attr, value):
 
 def shoe_value(shoe, attr):
     """A catalog shoe's `attr` on the 1-5 scale."""
-    if attr in RATINGS:
+    if attr in RATING_COLUMNS:
         return shoe[attr]
     if attr == "seamless_upper":
         return YES_NO["yes" if shoe["seamless_upper"] else "no"]

@@ -40,15 +40,14 @@ class Catalog:
         self.width_bits = np.array([sum(WIDTH_BITS[w] for w in s["widths"]) for s in self.shoes], dtype=np.int8)
         self.price = np.array([s["price"] for s in self.shoes], dtype=np.float64)
         self.use_bits = np.array([sum(USE_BITS[u] for u in s["use"]) for s in self.shoes], dtype=np.int8)
-        # A model line's versions share a family number; `newest` names the row of each family's newest version.
+        # A model line's versions share a family number (brand and family, any case).
         keys = [(s["brand"].casefold(), s["family"].casefold()) for s in self.shoes]
         numbers = {key: n for n, key in enumerate(dict.fromkeys(keys))}
         self.family = np.array([numbers[key] for key in keys], dtype=np.intp)
-        # Each family's rows, newest version first; and all rows so, one line after another.
+        # Each family's rows, newest version first.
         self.lines = {}
         for row in sorted(range(len(self.shoes)), key=self._age):
             self.lines.setdefault(int(self.family[row]), []).append(row)
-        self.by_line = np.array([row for line in sorted(self.lines) for row in self.lines[line]], dtype=np.intp)
         # Per step d: the rows with a version d newer in their line, and that version's row. A candidate
         # stands for its line when no newer version is a candidate too (shortlist.representatives).
         self.newer_versions = []
