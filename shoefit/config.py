@@ -150,6 +150,20 @@ SETTINGS = (
         "Where the rate-limit counts are kept: memory:// (each worker counts alone) or a Redis URL such as "
         "redis://127.0.0.1:6379/0 (shared by every worker and host using it).",
     ),
+    Setting(
+        "KIOSK_IDLE_SECONDS",
+        int,
+        90,
+        "Seconds without a touch after which the kiosk page asks whether anyone is there, then clears every "
+        "answer and starts over.",
+    ),
+    Setting(
+        "KIOSK_TEXTS",
+        str,
+        None,
+        "Path of a JSON file of the kiosk page's texts (a store's translation): its keys replace the bundled "
+        "English ones, and a key the page does not know stops start-up. Default: the bundled English texts.",
+    ),
 )
 
 # What a bad value should have been, where the parser's name does not say it.

@@ -33,7 +33,6 @@ ONLY_IN = {
     "werkzeug": {"web"},
     # flask-limiter's parser of limits: the service's, and config's check of SHOEFIT_RATE_LIMIT.
     "limits": {"web", "config"},
-    "swagger_ui_bundle": {"web"},
     "sqlalchemy": {"store", "web", "cli"},
     "alembic": {"store"},
     "pyarrow": {"batch"},

@@ -164,7 +164,7 @@ def test_missing_catalog_file_is_a_clear_error(tmp_path):
 
 
 def test_an_installed_wheel_carries_every_module_and_data_file(tmp_path):
-    """The default catalog, the knowledge tables and the migrations must work from a normal install."""
+    """The default catalog, the knowledge tables, the migrations and the kiosk page must work from a normal install."""
     build = subprocess.run(
         [
             sys.executable,
@@ -190,7 +190,7 @@ def test_an_installed_wheel_carries_every_module_and_data_file(tmp_path):
     shipped = {p.relative_to(target).as_posix() for p in target.joinpath("shoefit").rglob("*") if p.is_file()}
     source = {
         p.relative_to(ROOT).as_posix()
-        for pattern in ("*.py", "*.toml", "*.mako")
+        for pattern in ("*.py", "*.toml", "*.mako", "*.html", "*.css", "*.js", "*.json")
         for p in ROOT.joinpath("shoefit").rglob(pattern)
     }
     assert source <= shipped, sorted(source - shipped)

@@ -66,6 +66,14 @@ def test_probes_and_preflights_are_not_counted():
     assert client.get(COUNTED).status_code == 404
 
 
+def test_the_kiosk_pages_own_files_are_not_counted_but_its_api_calls_are():
+    client = limited("1/minute")
+    files = ["/", "/kiosk", "/kiosk/settings.json", "/kiosk/assets/kiosk.css", "/kiosk/assets/js/kiosk.js"]
+    assert {client.get(path).status_code for path in files * 3} == {200, 302}
+    assert client.get("/v1/vocabulary").status_code == 200
+    assert client.get("/v1/vocabulary").status_code == 429
+
+
 @pytest.mark.parametrize("off", ["off", "OFF", ""])
 def test_off_means_no_limit(off):
     client = limited(off)

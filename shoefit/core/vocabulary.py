@@ -198,5 +198,6 @@ ENUMS = MappingProxyType(
         "attributes": ATTRIBUTES,
         "warning_levels": WARNING_LEVELS,
         "triage": TRIAGE,
+        "decision": DECISIONS,
     }
 )

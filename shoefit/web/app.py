@@ -6,7 +6,7 @@ from .. import config as settings
 from ..core.knowledge_base import KnowledgeBase
 from ..store.fittings import Store
 from . import context, limits, observability, problems
-from .routes import admin, batch, fittings, meta, recommend, shoes
+from .routes import admin, batch, fittings, kiosk, meta, recommend, shoes
 from .served_catalog import CatalogHolder
 
 API_TITLE = "shoefit"
@@ -50,6 +50,7 @@ def create_app(config=None):
     if cfg["ADMIN_KEYS"]:
         admin.register(rest)
     _serve_docs_assets(app)
+    kiosk.init_app(app, cfg)
     observability.init_app(app, cfg)
     limits.init_app(app, cfg)
     return app
@@ -57,9 +58,9 @@ def create_app(config=None):
 
 def _serve_docs_assets(app):
     # Swagger UI's scripts ship in a wheel, so the docs page works without a CDN.
-    import swagger_ui_bundle
+    import importlib.resources
 
-    folder = swagger_ui_bundle.swagger_ui_path
+    folder = str(importlib.resources.files("flask_swagger_ui") / "dist")
 
     @app.get("/docs/assets/<path:filename>")
     def docs_assets(filename):

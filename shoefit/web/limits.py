@@ -1,10 +1,10 @@
 """Who may call the API and how often: the kiosk origins a browser may call from (CORS), and rate limits per client.
 
 Rate limits count per client address (see SHOEFIT_TRUSTED_PROXIES behind a reverse proxy) over all endpoints
-together; the probes and CORS preflights are not counted. Counts live in memory, one count per worker, or in
-Redis, shared by every worker and host. When Redis stops answering, each worker counts in its own memory with the
-same limits (flask-limiter logs a warning) and goes back to Redis once it answers again: a Redis outage makes the
-limits looser for a while, it does not take the service down.
+together; the probes, the kiosk page's own files and CORS preflights are not counted. Counts live in memory, one
+count per worker, or in Redis, shared by every worker and host. When Redis stops answering, each worker counts in
+its own memory with the same limits (flask-limiter logs a warning) and goes back to Redis once it answers again: a
+Redis outage makes the limits looser for a while, it does not take the service down.
 """
 
 import math
@@ -21,6 +21,9 @@ from ..config import ConfigError
 from .problems import problem
 
 PROBES = frozenset({"meta.healthz", "meta.readyz"})
+# The kiosk page's own files are static and cheap; counting them would let a few kiosks behind one address lock
+# themselves out of their own page on a simultaneous reload. Its API calls are counted like any client's.
+PAGE_FILES = frozenset({"kiosk.root", "kiosk.page", "kiosk.static", "kiosk.settings"})
 CORS_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"]
 # Authorization carries the admin endpoints' key (routes/admin.py).
 CORS_REQUEST_HEADERS = ["Content-Type", "If-Match", "If-None-Match", "X-Request-ID", "Authorization"]
@@ -51,7 +54,8 @@ def init_app(app, config):
 
     @limiter.request_filter
     def not_counted():
-        return flask.request.endpoint in PROBES or flask.request.method == "OPTIONS"
+        endpoint = flask.request.endpoint
+        return endpoint in PROBES or endpoint in PAGE_FILES or flask.request.method == "OPTIONS"
 
     @app.errorhandler(RateLimitExceeded)
     def too_many_requests(error):
