@@ -34,6 +34,13 @@ def test_the_page_may_load_nothing_but_its_own_files(client):
             assert served.status_code == 200, path
 
 
+def test_the_page_preloads_every_module_it_imports():
+    html = (KIOSK / "index.html").read_text(encoding="utf-8")
+    preloaded = set(re.findall(r'rel="modulepreload" href="kiosk/assets/js/(\w+\.js)"', html))
+    entry = set(re.findall(r'<script type="module" src="kiosk/assets/js/(\w+\.js)"', html))
+    assert preloaded | entry == {p.name for p in (KIOSK / "js").glob("*.js")} and not preloaded & entry
+
+
 def test_settings_carry_the_idle_time_and_the_texts(tmp_path):
     app = create_app({"TESTING": True, "KIOSK_IDLE_SECONDS": 45})
     settings = app.test_client().get("/kiosk/settings.json").get_json()
@@ -68,6 +75,12 @@ def test_every_text_the_page_shows_is_in_the_one_texts_file():
         assert f"question.{name}" in texts
     assert all(f"comfort.{n}" in texts for n in range(1, 6))
     assert all(f"verdict.{v}" in texts for v in ("meets", "short", "over"))
+    # And nothing in the file is dead: a translator should not have to translate what is never shown.
+    composed = ("step.", "question.", "comfort.", "verdict.")
+    page = "".join(p.read_text(encoding="utf-8") for p in KIOSK.rglob("*") if p.suffix in (".js", ".html"))
+    mentioned = set(re.findall(r'"([\w.]+)"', page))
+    unused = [key for key in texts if key not in used | mentioned and not key.startswith(composed)]
+    assert unused == []
 
 
 def test_a_stores_texts_may_translate_and_relabel_answers(tmp_path):

@@ -128,6 +128,17 @@ def test_changing_answers_after_a_try_on_updates_the_same_fitting(page, live_ser
     assert len(api(live_server, "GET", f"/v1/fittings/{fitting_id}/tryons")["items"]) == 1
 
 
+def test_no_match_says_which_filter_to_relax(page, live_server):
+    answer_all(page, live_server, {"width": "Narrow", "max_price": "Up to $100"})
+    expected = api(live_server, "POST", "/v1/recommendations", {"width": "narrow", "max_price": 100})
+    assert expected["recommendations"] == []
+    expect(page.locator(".no-match h2")).to_have_text("No shoe here matches everything you asked for.")
+    expect(page.locator(".no-match p")).to_have_text(expected["no_match"]["text"])
+    expect(page.locator(".compare-hint")).to_have_count(0)
+    page.get_by_role("button", name="Change my answers").click()
+    expect(page.locator("#step-title")).to_have_text("Your feet")
+
+
 def test_the_print_view_is_the_shortlist_without_the_controls(page, live_server, screenshot):
     answer_all(page, live_server, FLAT_OVERPRONATING)
     page.emulate_media(media="print")
