@@ -7,6 +7,7 @@ options override anything here. Every other setting is the app's SHOEFIT_* envir
 import os
 
 MOST_WORKERS = 16
+DEFAULT_THREADS = 8
 
 
 def _cores():
@@ -28,8 +29,22 @@ def _workers():
     return int(raw)
 
 
+def _threads():
+    raw = os.environ.get("SHOEFIT_THREADS", "").strip()
+    if not raw:
+        return DEFAULT_THREADS
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"shoefit: not starting: SHOEFIT_THREADS={raw!r}: expected a whole number of at least 1")
+    return int(raw)
+
+
 bind = os.environ.get("SHOEFIT_BIND", "127.0.0.1:8000")
 workers = _workers()
+# Threads, not one request per process: a request waiting on a slow client or a slow database holds one thread,
+# and /healthz and recommendations go on being answered by the others. Scoring is CPU work under one GIL per
+# worker, so the workers give the parallelism and the threads the patience.
+worker_class = "gthread"
+threads = _threads()
 # The catalog and rules are parsed and checked once, in the master, before forking; a bad catalog stops start-up
 # instead of failing in every worker. (The fittings store drops inherited connections in each worker.)
 preload_app = True
@@ -45,3 +60,26 @@ errorlog = "-"
 # Worker heartbeats are file writes every few seconds: in memory they cannot stall on a slow or full disk.
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+
+
+def on_starting(server):
+    # In the master, before forking: every worker answers gunicorn's own 400/414/431 as problem+json.
+    from shoefit.web import server_errors
+
+    server_errors.install()
+
+
+def nworkers_changed(server, new_value, old_value):
+    # Called before the app is loaded, with the count the command line may have changed: rate limits kept in each
+    # worker's memory then say at start-up what they add up to (shoefit/web/limits.py).
+    from shoefit.web import limits
+
+    limits.serving["workers"] = new_value
+
+
+def post_worker_init(worker):
+    # A worker forked after a catalog upload (one gunicorn replaced, say) starts from the catalog in force, the one the
+    # instance folder's pointer names, not the one the master loaded at start-up; it loads it before its first request.
+    from shoefit.web.context import catalog_holder
+
+    catalog_holder(worker.wsgi).catch_up()

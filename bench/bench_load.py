@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Load: a sustained mix of requests against gunicorn on loopback, steady and across a catalog reload.
 
-    python bench/bench_load.py [--quick] [--rate N] [--seconds S]
+    python bench/bench_load.py [--quick] [--soak] [--rate N] [--seconds S]
 
 Starts the service with gunicorn.conf.py on a free loopback port (a copy of the bundled catalog,
 an admin key, a fittings database in a temporary folder, rate limiting off: the whole load comes
 from one address), then runs bench/locustfile.py headless twice at `--rate` requests per second
 for `--seconds`: once steady, once with the catalog file changed and POST
-/v1/admin/catalog/reload sent halfway. Prints per endpoint the requests, failures, p50 and p99,
-and the catalog version before and after. Prints figures, not pass/fail; any failure shows as
+/v1/admin/catalog/reload sent halfway; with --soak a third time, with a reload a third in and one
+worker SIGKILLed two thirds in. Prints per endpoint the requests, failures, p50 and p99, and the
+catalog version before and after. Prints figures, not pass/fail; any failure shows as
 FAILED next to its figure.
 """
 
@@ -19,6 +20,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -101,6 +103,16 @@ def reload_later(port, catalog, after, outcome):
     outcome.update(status=status, seconds=time.perf_counter() - start, body=body)
 
 
+def kill_a_worker_later(server, after, outcome):
+    """Two thirds in: SIGKILL one gunicorn worker, as the kernel's OOM killer or a crash would."""
+    time.sleep(after)
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    workers = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+    if workers:
+        os.kill(workers[0], signal.SIGKILL)
+    outcome.update(killed=workers[:1])
+
+
 def run_locust(port, rate, seconds, prefix):
     command = [
         str(Path(sys.executable).with_name("locust")),
@@ -152,6 +164,7 @@ def parse_args(argv):
     parser.add_argument("--seconds", type=int, help="length of each run (default 60)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
+    parser.add_argument("--soak", action="store_true", help="a third run with a reload and a worker killed")
     args = parser.parse_args(argv)
     defaults = {"rate": 20, "seconds": 4} if args.quick else {"rate": 100, "seconds": 60}
     for key, value in defaults.items():
@@ -160,12 +173,30 @@ def parse_args(argv):
     return args
 
 
+def soak(port, server, catalog, args):
+    """The same load with a catalog reload a third in and a worker killed two thirds in."""
+    reload, kill = {}, {}
+    threads = [
+        threading.Thread(target=reload_later, args=(port, catalog, args.seconds / 3, reload)),
+        threading.Thread(target=kill_a_worker_later, args=(server, 2 * args.seconds / 3, kill)),
+    ]
+    for thread in threads:
+        thread.start()
+    rows = run_locust(port, args.rate, args.seconds, Path(tempfile.mkdtemp(prefix="shoefit-soak-")) / "soak")
+    for thread in threads:
+        thread.join()
+    print("\n(soak: errors here are what a reload and a killed worker cost; none is the target)")
+    failures = report("soak: a reload at 1/3, a worker SIGKILLed at 2/3", rows, args.seconds)
+    print(f"   reload: HTTP {reload.get('status')}; worker killed: pid {kill.get('killed')}")
+    return failures
+
+
 def main(argv=None):
     args = parse_args(argv)
     print(
         f"shoefit load benchmark: python {platform.python_version()}, {os.cpu_count()} CPUs; gunicorn "
         f"{args.workers} workers on loopback; locust at {args.rate} req/s for {args.seconds} s per run; the mix: "
-        "recommendations 10, shoes list 3, vocabulary 2, one shoe 2, batch of 50 runners 1"
+        "recommendations 10, shoes list 3, vocabulary 2, one shoe 2, fitting with a try-on 2, batch of 50 runners 1"
     )
     failures = 0
     with tempfile.TemporaryDirectory(prefix="shoefit-load-") as tmp:
@@ -188,6 +219,8 @@ def main(argv=None):
                 f"catalog version {before} -> {after} ({changed})"
             )
             failures += outcome.get("status") != 200 or after == before
+            if args.soak:
+                failures += soak(port, server, catalog, args)
         finally:
             server.terminate()
             server.wait(30)

@@ -1,5 +1,6 @@
 """A shop's day in a minute: kiosks and fitters asking for recommendations, browsing the catalog,
-and a merchandiser's batch now and then. Driven by bench_load.py (users = requests per second)."""
+fittings with a try-on, and a merchandiser's batch now and then. Driven by bench_load.py (users =
+requests per second)."""
 
 import random
 
@@ -47,3 +48,14 @@ class Shop(FastHttpUser):
     @task(1)
     def batch(self):
         self.client.post("/v1/batch/recommendations", json={"profiles": random.choices(RUNNERS, k=50)})
+
+    @task(2)
+    def fitting(self):
+        # A kiosk's try-on loop: open the fitting, record a try-on, read the re-ranked picks (three requests).
+        opened = self.client.post("/v1/fittings", json=random.choice(RUNNERS), name="/v1/fittings")
+        if opened.status_code != 201:
+            return
+        fitting = opened.json()["id"]
+        tryon = {"shoe_id": random.choice(self.shoe_ids), "comfort": random.randint(1, 5), "decision": "returned"}
+        self.client.post(f"/v1/fittings/{fitting}/tryons", json=tryon, name="/v1/fittings/{id}/tryons")
+        self.client.get(f"/v1/fittings/{fitting}/recommendations", name="/v1/fittings/{id}/recommendations")

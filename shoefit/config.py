@@ -4,6 +4,7 @@ Read by the service (web/app.py) and the command line alike, so both find the sa
 database and instance folder.
 """
 
+import ipaddress
 import os
 import re
 import sys
@@ -46,11 +47,36 @@ def access_log(raw):
     return value
 
 
+def proxies(raw):
+    # Addresses and networks (10.0.0.5, 10.1.0.0/16, ::1), or unix for a proxy on gunicorn's unix socket. The old
+    # number of proxies is refused: believing a count of hops from any peer is what let anyone choose their address.
+    if raw.strip() == "0":
+        return ()  # the old default, written out: no proxy, which means the same now
+    listed = []
+    for part in (part.strip() for part in raw.split(",")):
+        if part.lower() == "unix":
+            listed.append("unix")
+        elif part:
+            if part.isdigit():
+                raise ValueError(raw)
+            listed.append(ipaddress.ip_network(part, strict=False))
+    return tuple(listed)
+
+
 def origins(raw):
     listed = tuple(part.strip() for part in raw.split(",") if part.strip())
     if not all(ORIGIN.fullmatch(origin) for origin in listed):
         raise ValueError(raw)
-    return listed
+    # Origins are compared exactly, and browsers send scheme and host in lowercase: one written with capitals
+    # would otherwise never match.
+    return tuple(origin.lower() for origin in listed)
+
+
+def seconds(raw):
+    value = float(raw)
+    if not 0 < value < float("inf"):  # nan fails too
+        raise ValueError(raw)
+    return value
 
 
 def rate_limits(raw):
@@ -109,6 +135,14 @@ SETTINGS = (
         "Default: the SQLite file shoefit.sqlite3 in the instance folder.",
     ),
     Setting(
+        "DATABASE_TIMEOUT",
+        seconds,
+        1.5,
+        "Seconds a request waits on a PostgreSQL fittings database for any one thing (a connection, a statement) "
+        "before it gets 503. A silent database costs a pooled connection's check (this + 0.5 s), then a new "
+        "connection (this, whole seconds, at least 2): 503 within 4 s by default. Not for SQLite.",
+    ),
+    Setting(
         "AUTO_MIGRATE",
         boolean,
         True,
@@ -123,11 +157,12 @@ SETTINGS = (
     ),
     Setting(
         "TRUSTED_PROXIES",
-        int,
-        0,
-        "Reverse proxies in front of the service whose X-Forwarded-For/-Proto to believe; the client address "
-        "(logs, rate limits) is then the one the outermost of them saw. 0: the connecting address.",
-        0,
+        proxies,
+        (),
+        "Comma-separated addresses or networks of the reverse proxies in front of the service (10.0.0.5, "
+        "10.1.0.0/16; unix: a proxy on gunicorn's unix socket). X-Forwarded-For/-Proto are believed only from a "
+        "peer among them, and the client address (logs, rate limits) is then the nearest one that is not a proxy. "
+        "Default: none, the connecting address.",
     ),
     Setting(
         "CORS_ORIGINS",
@@ -147,8 +182,23 @@ SETTINGS = (
         "RATE_LIMIT_STORAGE_URL",
         str,
         "memory://",
-        "Where the rate-limit counts are kept: memory:// (each worker counts alone) or a Redis URL such as "
-        "redis://127.0.0.1:6379/0 (shared by every worker and host using it).",
+        "Where the rate-limit counts are kept: memory:// (each worker counts alone, logged at start-up when "
+        "there are several) or a Redis URL such as redis://127.0.0.1:6379/0 (shared by every worker and host "
+        "using it).",
+    ),
+    Setting(
+        "RATE_LIMIT_CLIENT_KEYS",
+        key_list,
+        (),
+        "Comma-separated keys a store gives its kiosks, sent as 'X-Client-Key: <key>': each key is counted alone "
+        "instead of by address. A key not listed counts as none. Default: none, every client counted by address.",
+    ),
+    Setting(
+        "CLIENT_TIMEOUT",
+        int,
+        10,
+        "Seconds a client may take to send a request body or take in the answer under gunicorn; slower gets 408 "
+        "and the connection closed, so a trickling client cannot hold a worker thread.",
     ),
     Setting(
         "KIOSK_IDLE_SECONDS",
@@ -172,6 +222,9 @@ EXPECTED = {
     access_log: "json, text or off",
     origins: "comma-separated origins such as https://kiosk.example.com (scheme://host[:port], no path or wildcard)",
     rate_limits: "limits such as 300/minute;20/second, or off",
+    seconds: "a number of seconds above 0, such as 2 or 0.5",
+    proxies: "comma-separated addresses or networks of the proxies, such as 10.0.0.5,10.1.0.0/16 (or unix); "
+    "a number of proxies is no longer taken",
 }
 
 

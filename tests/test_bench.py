@@ -39,5 +39,8 @@ def test_load_scenario_quick_run_has_no_errors_across_a_reload():
         "/v1/shoes",
         "/v1/shoes/{id}",
         "/v1/vocabulary",
+        "/v1/fittings",
+        "/v1/fittings/{id}/tryons",
+        "/v1/fittings/{id}/recommendations",
     }
     assert re.search(r"reload: HTTP 200 in \d+ ms; catalog version \w+ -> \w+ \(changed\)", run.stdout)

@@ -10,7 +10,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -69,5 +68,5 @@ def _get_when_up(url, server, headers, wait=60):
 def test_every_setting_of_the_gunicorn_config_is_documented():
     readme = (ROOT / "README.md").read_text()
     names = set(re.findall(r"SHOEFIT_[A-Z_]+", (ROOT / "gunicorn.conf.py").read_text()))
-    assert names == {"SHOEFIT_BIND", "SHOEFIT_WORKERS"}
+    assert names == {"SHOEFIT_BIND", "SHOEFIT_WORKERS", "SHOEFIT_THREADS"}
     assert all(name in readme for name in names)

@@ -3,8 +3,10 @@
 import contextlib
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -20,6 +22,11 @@ REJECTS_SCHEMA = pa.schema(
     [("line", pa.int64()), ("id", pa.string()), ("field", pa.string()), ("value", pa.string()), ("reason", pa.string())]
 )
 SCORE_DECIMALS = 3  # as the API rounds them
+# A spreadsheet opening a CSV takes a cell starting with one of these for a formula (OWASP's "CSV injection"):
+# catalog names and runner ids come from other people's files, so such a cell gets a leading ' and stays text.
+FORMULA_START = r"^([=+\-@\t\r])"
+FORMULA_FIRST_BYTE = np.zeros(256, dtype=bool)
+FORMULA_FIRST_BYTE[list(b"=+-@\t\r")] = True  # ASCII: in UTF-8 a cell starts with one exactly when its first byte is
 
 
 class InputError(ShoefitError):
@@ -35,8 +42,30 @@ def format_of(path, formats, what):
 
 def _encode_csv(batch):
     sink = pa.BufferOutputStream()
-    pa_csv.write_csv(batch, sink, pa_csv.WriteOptions(include_header=False))
+    pa_csv.write_csv(escape_formulas(batch), sink, pa_csv.WriteOptions(include_header=False))
     return sink.getvalue()
+
+
+def escape_formulas(batch):
+    """`batch` with every text cell that a spreadsheet would run as a formula prefixed with a single quote."""
+    columns = [
+        pc.replace_substring_regex(column, FORMULA_START, r"'\1", max_replacements=1)
+        if pa.types.is_string(column.type) and _may_hold_formulas(column)
+        else column
+        for column in batch.columns
+    ]
+    return pa.record_batch(columns, schema=batch.schema)
+
+
+def _may_hold_formulas(column):
+    # Nearly every column holds none: the first bytes, read straight from the Arrow buffers, say so in a fraction of
+    # what the rewrite costs (a null's bytes may count too; the rewrite leaves nulls as they are).
+    _, offsets, data = column.buffers()
+    if data is None:
+        return False
+    starts = np.frombuffer(offsets, dtype=np.int32)[column.offset : column.offset + len(column) + 1]
+    first_bytes = np.frombuffer(data, dtype=np.uint8)[starts[:-1][starts[1:] > starts[:-1]]]
+    return bool(FORMULA_FIRST_BYTE[first_bytes].any())
 
 
 def _encode_jsonl(batch):

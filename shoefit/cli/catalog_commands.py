@@ -4,20 +4,26 @@ import json
 import sys
 
 from ..core.catalog import Catalog
-from ..core.catalog_csv import CatalogError
+from ..core.catalog_csv import CatalogError, read_bytes
+from .common import EXIT_OK, EXIT_REJECTS, fail
 
 
 def validate_catalog(args):
     try:
-        catalog = Catalog.load(args.path)
+        data = read_bytes(args.path)
+    except CatalogError as exc:
+        # No file to judge, as for `shoefit score`: a usage problem, not a verdict on a catalog.
+        return fail(*(f"{args.path}: {problem.message}" for problem in exc.problems))
+    try:
+        catalog = Catalog.from_bytes(data, args.path)
     except CatalogError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{args.path}: {len(exc.problems)} problem(s); the service would refuse this file.", file=sys.stderr)
-        return 1
+        return EXIT_REJECTS
     brands = len(catalog.brands)
     print(f"{args.path}: valid, {len(catalog)} shoes from {brands} brands, version {catalog.version}")
-    return 0
+    return EXIT_OK
 
 
 def openapi(args):

@@ -15,6 +15,8 @@ PACKAGE = Path(__file__).parent.parent  # shoefit/
 TERRAIN_CODES = {name: i for i, name in enumerate(TERRAINS)}
 WIDTH_BITS = {name: 1 << i for i, name in enumerate(WIDTHS)}
 USE_BITS = {name: 1 << i for i, name in enumerate(USES)}
+# The arrays Catalog._work_out makes; by_age: every row, each family's newest version first.
+BUILT = ("matrix", "terrain", "width_bits", "price", "use_bits", "family", "by_age", "brand", "preference")
 
 
 def bundled_catalog_path():
@@ -27,7 +29,8 @@ def bundled_catalog_path():
 class Catalog:
     """Validated shoes plus the arrays the scorer works on, built once at load."""
 
-    def __init__(self, shoes, version, source):
+    def __init__(self, shoes, version, source, built=None):
+        """`built`: this same catalog's built_arrays(), saved earlier (catalog_built.py), not worked out again."""
         if not shoes:
             raise CatalogError([CatalogProblem(source, 1, None, None, "the catalog has no shoes")])
         self.shoes = tuple(shoes)
@@ -35,32 +38,20 @@ class Catalog:
         self.source = source
         self.index = {shoe["id"]: i for i, shoe in enumerate(self.shoes)}
         self.ids = np.array([s["id"] for s in self.shoes])
-        self.matrix = np.array([[shoe_value(s, a) for a in ATTRIBUTE_NAMES] for s in self.shoes], dtype=np.float64)
-        self.terrain = np.array([TERRAIN_CODES[s["terrain"]] for s in self.shoes], dtype=np.int8)
-        self.width_bits = np.array([sum(WIDTH_BITS[w] for w in s["widths"]) for s in self.shoes], dtype=np.int8)
-        self.price = np.array([s["price"] for s in self.shoes], dtype=np.float64)
-        self.use_bits = np.array([sum(USE_BITS[u] for u in s["use"]) for s in self.shoes], dtype=np.int8)
-        # A model line's versions share a family number (brand and family, any case).
-        keys = [(s["brand"].casefold(), s["family"].casefold()) for s in self.shoes]
-        numbers = {key: n for n, key in enumerate(dict.fromkeys(keys))}
-        self.family = np.array([numbers[key] for key in keys], dtype=np.intp)
+        self.brands = sorted({s["brand"] for s in self.shoes}, key=str.casefold)
+        self.brand_codes = {b.casefold(): i for i, b in enumerate(self.brands)}
+        for name, array in (self._work_out() if built is None else built).items():
+            setattr(self, name, array)
         # Each family's rows, newest version first.
         self.lines = {}
-        for row in sorted(range(len(self.shoes)), key=self._age):
-            self.lines.setdefault(int(self.family[row]), []).append(row)
+        for row, family in zip(self.by_age.tolist(), self.family[self.by_age].tolist()):
+            self.lines.setdefault(family, []).append(row)
         # Per step d: the rows with a version d newer in their line, and that version's row. A candidate
         # stands for its line when no newer version is a candidate too (shortlist.representatives).
         self.newer_versions = []
         for d in range(1, max(map(len, self.lines.values()))):
             pairs = [(line[i], line[i - d]) for line in self.lines.values() for i in range(d, len(line))]
             self.newer_versions.append(tuple(np.array(side, dtype=np.intp) for side in zip(*pairs)))
-        self.brands = sorted({s["brand"] for s in self.shoes}, key=str.casefold)
-        self.brand_codes = {b.casefold(): i for i, b in enumerate(self.brands)}
-        self.brand = np.array([self.brand_codes[s["brand"].casefold()] for s in self.shoes], dtype=np.int32)
-        # Secondary preferences tell apart shoes that meet the targets equally:
-        # lighter and cheaper first. Scaled within this catalog so they stay a tie-break.
-        scaled = MinMaxScaler().fit_transform(np.array([[s["weight_g"], s["price"]] for s in self.shoes], dtype=float))
-        self.preference = 1.0 - scaled.mean(axis=1)
         # Each attribute's ratings as codes into the few distinct levels the catalog
         # uses: scoring works out a runner's distance per level once, then looks it up.
         encoder = OrdinalEncoder(dtype=np.intp).fit(self.matrix)
@@ -70,6 +61,30 @@ class Catalog:
         self.level_starts = tuple(np.cumsum([0] + [len(c) for c in self.levels[:-1]]).tolist())
         # Final tie-break: id order, the same in every process.
         self.id_rank = np.argsort(np.argsort(self.ids, kind="stable"), kind="stable")
+
+    def built_arrays(self):
+        """{name: array} of what takes a Python loop over every shoe to work out: what a saved catalog keeps."""
+        return {name: getattr(self, name) for name in BUILT}
+
+    def _work_out(self):
+        shoes = self.shoes
+        # A model line's versions share a family number (brand and family, any case).
+        keys = [(s["brand"].casefold(), s["family"].casefold()) for s in shoes]
+        numbers = {key: n for n, key in enumerate(dict.fromkeys(keys))}
+        # Secondary preferences tell apart shoes that meet the targets equally:
+        # lighter and cheaper first. Scaled within this catalog so they stay a tie-break.
+        scaled = MinMaxScaler().fit_transform(np.array([[s["weight_g"], s["price"]] for s in shoes], dtype=float))
+        return {
+            "matrix": np.array([[shoe_value(s, a) for a in ATTRIBUTE_NAMES] for s in shoes], dtype=np.float64),
+            "terrain": np.array([TERRAIN_CODES[s["terrain"]] for s in shoes], dtype=np.int8),
+            "width_bits": np.array([sum(WIDTH_BITS[w] for w in s["widths"]) for s in shoes], dtype=np.int8),
+            "price": np.array([s["price"] for s in shoes], dtype=np.float64),
+            "use_bits": np.array([sum(USE_BITS[u] for u in s["use"]) for s in shoes], dtype=np.int8),
+            "family": np.array([numbers[key] for key in keys], dtype=np.intp),
+            "by_age": np.array(sorted(range(len(shoes)), key=self._age), dtype=np.intp),
+            "brand": np.array([self.brand_codes[s["brand"].casefold()] for s in shoes], dtype=np.int32),
+            "preference": 1.0 - scaled.mean(axis=1),
+        }
 
     def __len__(self):
         return len(self.shoes)

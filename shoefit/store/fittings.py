@@ -59,29 +59,39 @@ class TryOnRecord:
 class Store:
     """Fittings in one database, shared safely by threads and by processes (gunicorn workers, several servers).
 
-    Creating a Store creates no tables: upgrade() does. `engine_options` go to sqlalchemy.create_engine().
+    Creating a Store creates no tables: upgrade() does. `timeout`: seconds any one wait on PostgreSQL may take before
+    it raises OperationalError (see engine.create_engine). `engine_options` go to sqlalchemy.create_engine().
     """
 
-    def __init__(self, url: str | sa.URL, **engine_options):
-        self._engine = create_engine(url, **engine_options)
+    def __init__(self, url: str | sa.URL, timeout: float | None = None, **engine_options):
+        self._url, self._engine_options = url, engine_options
+        self._engine = create_engine(url, timeout, **engine_options)
         self._writer = self._engine.execution_options(**{WRITES: True})
         self._reading = sessionmaker(self._engine, expire_on_commit=False)
         self._writing = sessionmaker(self._writer, expire_on_commit=False)
 
     @classmethod
-    def for_instance(cls, url_or_none: str | None, instance_path: str | os.PathLike) -> Store:
+    def for_instance(
+        cls, url_or_none: str | None, instance_path: str | os.PathLike, timeout: float | None = None
+    ) -> Store:
         """The configured database, or without one a SQLite file in the instance folder."""
         if url_or_none is not None:
-            return cls(url_or_none)
+            return cls(url_or_none, timeout)
         folder = Path(instance_path)
         folder.mkdir(parents=True, exist_ok=True)
-        return cls(sa.URL.create("sqlite", database=str(folder / SQLITE_FILE)))
+        return cls(sa.URL.create("sqlite", database=str(folder / SQLITE_FILE)), timeout)
 
     # -------------------------------------------------------------- schema
 
     def upgrade(self) -> None:
         """Create or migrate the tables to the latest schema; safe from several processes at once."""
-        schema.upgrade(self._writer)
+        # Not under the requests' timeout: a migration may wait for another server's (the lock in schema.upgrade),
+        # and take long on a large table.
+        engine = create_engine(self._url, **{**self._engine_options, "poolclass": sa.NullPool})
+        try:
+            schema.upgrade(engine.execution_options(**{WRITES: True}))
+        finally:
+            engine.dispose()
 
     def current_revision(self) -> str | None:
         return schema.current_revision(self._engine)

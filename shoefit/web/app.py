@@ -5,7 +5,7 @@ import flask
 from .. import config as settings
 from ..core.knowledge_base import KnowledgeBase
 from ..store.fittings import Store
-from . import context, limits, observability, problems
+from . import context, limits, observability, problems, slow_clients
 from .routes import admin, batch, fittings, kiosk, meta, recommend, shoes
 from .served_catalog import CatalogHolder
 
@@ -38,7 +38,7 @@ def create_app(config=None):
     # instance folder's catalog.current names (an upload), else SHOEFIT_CATALOG.
     knowledge = KnowledgeBase.load(cfg["RULES"])
     holder = CatalogHolder(app.instance_path, cfg["CATALOG"], knowledge, cfg["MEMO_SIZE"])
-    store = Store.for_instance(cfg["DATABASE_URL"], app.instance_path)
+    store = Store.for_instance(cfg["DATABASE_URL"], app.instance_path, cfg["DATABASE_TIMEOUT"])
     if cfg["AUTO_MIGRATE"]:
         store.upgrade()
     context.init_app(app, holder, store)
@@ -51,6 +51,7 @@ def create_app(config=None):
         admin.register(rest)
     _serve_docs_assets(app)
     kiosk.init_app(app, cfg)
+    slow_clients.init_app(app, cfg["CLIENT_TIMEOUT"])
     observability.init_app(app, cfg)
     limits.init_app(app, cfg)
     return app

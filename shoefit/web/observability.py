@@ -2,8 +2,11 @@
 
 The line names the method, the path, the query parameters' names (never their values: a kiosk could put
 anything in them), the status, the time taken, the request id and the client address. Bodies are never logged.
+The client address is the one the rate limits count (web/limits.py): behind the configured reverse proxies, the
+address they saw (TrustedProxies below).
 """
 
+import ipaddress
 import logging
 import re
 import sys
@@ -13,7 +16,6 @@ from datetime import UTC, datetime
 
 import flask
 import orjson
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 HEADER = "X-Request-ID"
 # What a client may choose: enough for a uuid, a trace id or a kiosk's own counter, and nothing that could
@@ -33,8 +35,7 @@ def request_id():
 
 def init_app(app, config):
     if config["TRUSTED_PROXIES"]:
-        hops = config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        app.wsgi_app = TrustedProxies(app.wsgi_app, config["TRUSTED_PROXIES"])
 
     @app.after_request
     def echo_request_id(response):
@@ -54,6 +55,54 @@ def init_app(app, config):
     # answered from one), and the line is written after every after_request hook has had its say.
     flask.request_started.connect(_start, app)
     flask.request_finished.connect(_finish, app)
+
+
+class TrustedProxies:
+    """WSGI middleware: the client's address and scheme as the configured reverse proxies saw them.
+
+    Each proxy appends to X-Forwarded-For the address the request came to it from, so the header is read from the
+    right, one entry per hop, for as long as the hop that wrote it is a configured proxy; the first address that is
+    not one is the client. A client connecting directly is believed nothing, and whatever a client writes into the
+    header itself lies left of its real address and is never reached.
+    """
+
+    def __init__(self, app, proxies):
+        self.app = app
+        self.networks = tuple(proxy for proxy in proxies if proxy != "unix")
+        self.unix = "unix" in proxies
+
+    def __call__(self, environ, start_response):
+        peer = environ.get("REMOTE_ADDR", "")
+        forwarded = [part.strip() for part in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        client, hops = peer, 0
+        while forwarded and self._is_proxy(client):
+            sent = _address(forwarded.pop())
+            if sent is None:
+                # Not an address (a port, "unknown", garbage): the last proxy is as far as anything can be believed.
+                break
+            client, hops = str(sent), hops + 1
+        if hops:
+            environ["REMOTE_ADDR"] = client
+            schemes = [part.strip() for part in environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")]
+            if len(schemes) >= hops and schemes[-hops] in ("http", "https"):
+                environ["wsgi.url_scheme"] = schemes[-hops]
+        return self.app(environ, start_response)
+
+    def _is_proxy(self, address):
+        parsed = _address(address)
+        if parsed is None:
+            # gunicorn gives a unix socket's peer no address (only the connecting peer: forwarded ones are addresses).
+            return self.unix and address == ""
+        return any(parsed in network for network in self.networks)
+
+
+def _address(text):
+    try:
+        parsed = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    # A dual-stack socket shows IPv4 peers as ::ffff:a.b.c.d; networks are configured as a.b.c.d.
+    return getattr(parsed, "ipv4_mapped", None) or parsed
 
 
 def _start(app, **extra):

@@ -139,3 +139,26 @@ def register(app):
                 f"Send the body as JSON with 'Content-Type: application/json' (got {request.mimetype or 'none'!r}).",
             )
         return None
+
+    @app.before_request
+    def refuse_unknown_query_parameters():
+        # A view with a query schema refuses what the schema does not name; every other API view takes none.
+        # A CORS preflight carries the query of the request it asks about, so it is left alone.
+        request = flask.request
+        if not request.args or request.method == "OPTIONS" or not request.path.startswith("/v1/"):
+            return None
+        view = app.view_functions.get(request.endpoint)
+        # No view: the path or method has no route, and its 404 or 405 says more than a query could.
+        if view is None or _takes_query(view):
+            return None
+        errors = [
+            {"field": name, "value": value, "message": "Unknown query parameter: this endpoint takes none."}
+            for name, value in request.args.items(multi=True)
+        ]
+        return problem(422, INVALID, summary(errors, DETAIL_ERRORS), errors)
+
+
+def _takes_query(view):
+    # flask-smorest keeps each view's @arguments in its documentation, with where they are read from.
+    arguments = getattr(view, "_apidoc", {}).get("arguments", {})
+    return any(parameter.get("in") == "query" for parameter in arguments.get("parameters", []))

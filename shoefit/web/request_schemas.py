@@ -27,7 +27,8 @@ class SimilarQuerySchema(StrictSchema):
 
 class BatchRequestSchema(StrictSchema):
     # Items are validated one by one in the view, so that a bad item gets its own
-    # problem instead of failing the whole batch.
+    # problem instead of failing the whole batch; json_body leaves them to it too.
+    ITEMS_JUDGED_ALONE = "profiles"
     profiles = f.List(
         f.Raw(allow_none=True),  # null too: it gets its own problem, like any bad item
         required=True,

@@ -3,8 +3,12 @@
 A ServedCatalog is a catalog and everything built on it (the recommender, the batch engine). A
 request takes the one in force once, at its start (context.py), so a request in flight finishes on
 the catalog it began with whatever is swapped meanwhile. Workers agree through the instance folder:
-an accepted catalog is written there as catalog-<version>.csv and the pointer file catalog.current
-names it; each worker's CatalogHolder looks at the pointer at most once a second and follows it. At
+an accepted catalog is written there as catalog-<version>.csv, beside it as built (catalog-<version>.npz,
+core/catalog_built.py), and the pointer file catalog.current names it; each worker's CatalogHolder
+looks at the pointer at most once a second and follows it. The worker that accepted an upload is the
+only one that validates and builds it: the others load the built file, a big one in a background
+thread while their requests go on being answered from the catalog in force, and swap when it is
+ready. A worker forked later catches up before its first request (catch_up, gunicorn.conf.py). At
 start-up the pointer, when there is one, wins over SHOEFIT_CATALOG, so an uploaded catalog survives a
 restart.
 """
@@ -17,7 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..batch.engine import BatchEngine
+from ..batch.engine import BatchEngine, paused_gc
+from ..core import catalog_built
 from ..core.atomic_file import atomic_file
 from ..core.catalog import Catalog, bundled_catalog_path
 from ..core.catalog_csv import CatalogError, CatalogProblem, read_bytes
@@ -27,6 +32,9 @@ from ..core.vocabulary import LIMIT_MAX
 POINTER = "catalog.current"
 CATALOG_FILE = re.compile(r"catalog-[0-9a-f]{16}\.csv")
 CHECK_SECONDS = 1.0
+# A catalog file up to this size (about 1,800 shoes) loads in milliseconds, so the request that finds the pointer
+# moved loads it itself and answers from it; a bigger one is loaded in a background thread.
+INLINE_BYTES = 256 * 1024
 
 # The name operators' logging configurations know this module's lines by.
 log = logging.getLogger("shoefit.served")
@@ -54,12 +62,13 @@ class CatalogHolder:
         self.interval = CHECK_SECONDS
         # Held while the files or the catalog in force change; a request that finds it taken serves what is in force.
         self._lock = threading.Lock()
+        self._loading = None  # the thread loading a catalog the pointer names, while one does
         self._seen = _signature(self.pointer)
         self._in_force = self._serve(self._first_catalog())
         self._checked = time.monotonic()
 
     def served_catalog(self):
-        """The ServedCatalog in force, after following the pointer if another worker moved it (checked once a second)."""
+        """The ServedCatalog in force, once it has looked whether another worker moved the pointer (once a second)."""
         if time.monotonic() - self._checked >= self.interval and self._lock.acquire(blocking=False):
             try:
                 self._checked = time.monotonic()
@@ -73,12 +82,14 @@ class CatalogHolder:
 
         Raises CatalogError listing every problem, and then nothing has changed.
         """
-        catalog = Catalog.from_bytes(data, name)
+        with paused_gc():
+            catalog = Catalog.from_bytes(data, name)
         fresh = None if catalog.version == self._in_force.catalog.version else self._serve(catalog)
         with self._lock:
             self.folder.mkdir(parents=True, exist_ok=True)
             file_name = catalog_file(catalog.version)
             _write(self.folder / file_name, data)
+            catalog_built.save(catalog, _built(self.folder / file_name))
             # The pointer goes last: another worker that sees it finds the catalog file complete.
             self._seen = _write(self.pointer, f"{file_name}\n".encode())
             previous = self._in_force
@@ -91,18 +102,27 @@ class CatalogHolder:
         path = bundled_catalog_path() if self.configured is None else self.configured
         return self.upload(read_bytes(path), str(path))
 
+    def catch_up(self):
+        """Serve the catalog the pointer names now, however big: a worker forked after an upload, before it serves."""
+        with self._lock:
+            self._checked = time.monotonic()
+            self._follow_pointer(inline=True)
+
     def _first_catalog(self):
         if self._seen is None:
             return Catalog.load(self.configured)
         try:
-            catalog = Catalog.load(self.folder / self._pointed_file())
+            catalog = self._load(self._pointed_file())
         except CatalogError as exc:
             way_out = "names the catalog to serve; fix that catalog, or delete this file to serve SHOEFIT_CATALOG"
             raise CatalogError([*exc.problems, CatalogProblem(str(self.pointer), 1, None, None, way_out)]) from None
         log.info("serving catalog %s named by %s; SHOEFIT_CATALOG is only the fallback", catalog.version, self.pointer)
         return catalog
 
-    def _follow_pointer(self):
+    def _follow_pointer(self, inline=False):
+        # While a catalog loads, a newer pointer waits: it is seen at the first look after that load.
+        if self._loading is not None and self._loading.is_alive():
+            return
         try:
             seen = _signature(self.pointer)
             if seen is None or seen == self._seen:
@@ -111,13 +131,45 @@ class CatalogHolder:
             file_name = self._pointed_file()
             if file_name == catalog_file(self._in_force.catalog.version):
                 return
-            catalog = Catalog.load(self.folder / file_name)
+            if not inline and os.stat(self.folder / file_name).st_size > INLINE_BYTES:
+                self._loading = threading.Thread(target=self._load_and_swap, args=(file_name, seen), daemon=True)
+                self._loading.start()
+                return
+            catalog = self._load(file_name)
         except (CatalogError, OSError) as exc:
-            log.error(
-                "%s: cannot follow; still serving catalog %s: %s", self.pointer, self._in_force.catalog.version, exc
-            )
+            self._cannot_follow(exc)
             return
         self._swap(self._serve(catalog))
+
+    def _load_and_swap(self, file_name, seen):
+        start = time.monotonic()
+        try:
+            served = self._serve(self._load(file_name))
+        except (CatalogError, OSError) as exc:
+            self._cannot_follow(exc)
+            return
+        with self._lock:
+            # An upload to this worker meanwhile moved the pointer itself, and is what serves now.
+            if self._seen == seen:
+                seconds = time.monotonic() - start
+                log.info("catalog %s loaded in %.2f s in the background", served.catalog.version, seconds)
+                self._swap(served)
+
+    def _load(self, file_name):
+        """The catalog `file_name` in the folder: from its built file, or, without a usable one, its CSV validated."""
+        path = self.folder / file_name
+        # Hundreds of thousands of new objects and no cycles: collections would walk them over and over, doubling the
+        # time, for nothing to free.
+        with paused_gc():
+            if _built(path).exists():
+                try:
+                    return catalog_built.load(_built(path), file_name[len("catalog-") : -len(".csv")], str(path))
+                except CatalogError as exc:
+                    log.warning("%s; validating %s instead", exc.problems[0], path)
+            return Catalog.load(path)
+
+    def _cannot_follow(self, exc):
+        log.error("%s: cannot follow; still serving catalog %s: %s", self.pointer, self._in_force.catalog.version, exc)
 
     def _pointed_file(self):
         name = self.pointer.read_text(encoding="utf-8", errors="replace").strip()
@@ -140,6 +192,10 @@ class CatalogHolder:
 
 def catalog_file(version):
     return f"catalog-{version}.csv"
+
+
+def _built(csv_path):
+    return csv_path.with_suffix(".npz")
 
 
 def _signature(path):

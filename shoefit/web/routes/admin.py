@@ -90,7 +90,9 @@ def upload_catalog():
 
     The CSV is validated in full first: a catalog with any problem is refused with all
     of them listed, and the catalog in force keeps serving. An accepted one replaces it
-    at once in every worker (within a second), and survives a restart.
+    at once in this worker and within a second in the others (a catalog of many thousand
+    shoes once they have loaded it, seconds, serving the old one meanwhile), and survives
+    a restart.
     """
     request = flask.request
     if request.mimetype != "text/csv":

@@ -1,13 +1,13 @@
 """Many runners in one request: each profile validated on its own, all scored by the batch engine."""
 
 import flask
-from flask_smorest import Blueprint, abort
 
 from ...core.errors import summary
 from ...core.validation import InvalidProfile, load_profile
 from .. import request_schemas, response_schemas
 from ..context import recommender, served_catalog
-from ..problems import DETAIL_ERRORS, documented, problem_body
+from ..json_body import Blueprint, unreadable
+from ..problems import DETAIL_ERRORS, documented, problem_body, refuse
 from ..responses import json_response
 
 bp = Blueprint("batch", __name__, url_prefix="/v1/batch", description="Many runners in one request.")
@@ -32,15 +32,20 @@ def batch_recommendations(data):
     items = data["profiles"]
     most = flask.current_app.config["BATCH_MAX_PROFILES"]
     if len(items) > most:
-        abort(422, messages={"json": {"profiles": [f"At most {most} profiles per request, got {len(items)}."]}})
+        # No value: echoing a thousand profiles back says nothing the client does not know.
+        refuse([{"field": "profiles", "message": f"At most {most} profiles per request, got {len(items)}."}])
     engine = served_catalog().engine
     results, accepted = [None] * len(items), []
     for index, item in enumerate(items):
-        try:
-            accepted.append((index, load_profile(item, engine.catalog)))
-        except InvalidProfile as exc:
-            body = problem_body(422, "Invalid profile", summary(exc.errors, DETAIL_ERRORS), exc.errors)
-            results[index] = {"index": index, "status": 422, "problem": body}
+        errors = unreadable(item)
+        if not errors:
+            try:
+                accepted.append((index, load_profile(item, engine.catalog)))
+                continue
+            except InvalidProfile as exc:
+                errors = exc.errors
+        body = problem_body(422, "Invalid profile", summary(errors, DETAIL_ERRORS), errors)
+        results[index] = {"index": index, "status": 422, "problem": body}
     runners = [r for _, r in accepted]
     for (index, runner), picks in zip(accepted, engine.score(runners, [r.limit for r in runners]), strict=True):
         results[index] = _answer(index, runner, picks, engine)

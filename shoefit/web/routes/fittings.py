@@ -8,8 +8,9 @@ fitters working on one customer cannot silently overwrite each other.
 import logging
 
 import flask
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.http import quote_etag
 
 from ...core.profile import Profile
@@ -17,6 +18,7 @@ from ...core.validation import InvalidProfile, ProfileSchema, check_against, loa
 from ...store.fittings import NotFound, VersionConflict
 from .. import fitting_schemas, request_schemas
 from ..context import recommender, store
+from ..json_body import Blueprint, body, merge_patch
 from ..problems import documented, problem, refuse
 from ..responses import conditional, json_response
 
@@ -26,15 +28,25 @@ bp = Blueprint(
 
 log = logging.getLogger("shoefit.fittings")
 DESCRIPTIONS = {
-    "404": "No such fitting",
+    "404": "No such fitting (or try-on)",
     "412": "The fitting changed since you read it: GET it again (its ETag is in this response)",
     "428": "If-Match is required: send the ETag of the fitting you read",
 }
 
 
+@bp.url_value_preprocessor
+def refuse_impossible_ids(endpoint, values):
+    # Ids are URL-safe tokens; PostgreSQL cannot even compare a text holding NUL, so it is not asked.
+    fitting_id = (values or {}).get("fitting_id", "")
+    if "\x00" in fitting_id:
+        abort(404, message=f"No fitting {fitting_id!r}: a fitting id holds no NUL.")
+
+
 @bp.errorhandler(OperationalError)
+@bp.errorhandler(PoolTimeout)
 def database_unavailable(error):
-    # The database is down or unreachable: the client may retry; a bug would be a 500 instead.
+    # The database is down, unreachable or silent (every pooled connection stuck on it): the client may retry; a bug
+    # would be a 500 instead. The store's errors quote no parameters, so the traceback may be logged.
     log.warning("fittings database does not answer", exc_info=error)
     return problem(
         503,
@@ -120,12 +132,12 @@ def open_fitting(data):
     except InvalidProfile as exc:
         refuse(exc.errors)
     # Stored as sent: a later PATCH merges into the runner's own answers, not into defaults.
-    return _fitting_response(store().create_fitting(flask.request.get_json()), 201)
+    return _fitting_response(store().create_fitting(body()), 201)
 
 
 @bp.route("/<fitting_id>", methods=["GET"])
 @bp.response(200, fitting_schemas.FittingSchema)
-@_documented("404")
+@_documented("404", "422")
 def read_fitting(fitting_id):
     """A fitting: its profile, version and links
 
@@ -160,10 +172,7 @@ def patch_fitting(fitting_id):
         abort(428, message="Send If-Match with the ETag of the fitting you last read.")
     if not flask.request.if_match.contains(_tag(fitting)):
         _stale(fitting, flask.request.headers["If-Match"])
-    patch = flask.request.get_json()
-    if not isinstance(patch, dict):
-        refuse([{"field": "(body)", "value": patch, "message": "A merge patch must be a JSON object."}])
-    merged = merge_patch(fitting.profile, patch)
+    merged = merge_patch(fitting.profile, body())
     _profile(merged)
     try:
         updated = store().update_fitting(fitting_id, merged, expected_version=fitting.version)
@@ -176,7 +185,7 @@ def patch_fitting(fitting_id):
 
 @bp.route("/<fitting_id>", methods=["DELETE"])
 @bp.response(204)
-@_documented("404", "412")
+@_documented("404", "412", "422")
 def delete_fitting(fitting_id):
     """Delete a fitting and its try-ons
 
@@ -224,14 +233,30 @@ def add_tryon(data, fitting_id):
 
 @bp.route("/<fitting_id>/tryons", methods=["GET"])
 @bp.response(200, fitting_schemas.TryOnListSchema)
-@_documented("404")
+@_documented("404", "422")
 def list_tryons(fitting_id):
     """The shoes tried in a fitting, in the order they were tried"""
+    tryons = _tryons(fitting_id)
+    return json_response({"items": [_tryon_body(t) for t in tryons], "total": len(tryons)})
+
+
+@bp.route("/<fitting_id>/tryons/<int:tryon_id>", methods=["GET"])
+@bp.response(200, fitting_schemas.TryOnSchema)
+@_documented("404", "422")
+def read_tryon(fitting_id, tryon_id):
+    """One try-on of a fitting: what a try-on's Location names"""
+    # A fitting holds a handful of try-ons: reading them all costs less than a query of its own in the store.
+    tryon = next((t for t in _tryons(fitting_id) if t.id == tryon_id), None)
+    if tryon is None:
+        abort(404, message=f"No try-on {tryon_id} in fitting {fitting_id!r}.")
+    return json_response(_tryon_body(tryon))
+
+
+def _tryons(fitting_id):
     try:
-        tryons = store().tryons(fitting_id)
+        return store().tryons(fitting_id)
     except NotFound:
         abort(404, message=f"No fitting {fitting_id!r}.")
-    return json_response({"items": [_tryon_body(t) for t in tryons], "total": len(tryons)})
 
 
 def _tryon_body(tryon):
@@ -249,7 +274,7 @@ def _tryon_body(tryon):
 
 @bp.route("/<fitting_id>/recommendations", methods=["GET"])
 @bp.response(200, fitting_schemas.FittingRecommendationsSchema)
-@_documented("404")
+@_documented("404", "422")
 def fitting_recommendations(fitting_id):
     """The runner's picks, re-ranked by every try-on so far
 
@@ -260,10 +285,7 @@ def fitting_recommendations(fitting_id):
     catalog no longer has are left out.
     """
     fitting = _get(fitting_id)
-    try:
-        tryons = store().tryons(fitting_id)
-    except NotFound:
-        abort(404, message=f"No fitting {fitting_id!r}.")
+    tryons = _tryons(fitting_id)
     profile = _profile(fitting.profile)
     catalog = recommender().catalog
     # A try-on of a shoe the catalog served now no longer has cannot say what is like it.
@@ -273,17 +295,3 @@ def fitting_recommendations(fitting_id):
     response = json_response(body)
     response.headers["ETag"] = _etag(fitting)
     return response
-
-
-def merge_patch(target, patch):
-    """RFC 7396: `patch` applied to `target` (neither is changed)."""
-    merged = dict(target)
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, dict):
-            current = merged.get(key)
-            merged[key] = merge_patch(current if isinstance(current, dict) else {}, value)
-        else:
-            merged[key] = value
-    return merged

@@ -2,11 +2,11 @@
 
 import logging
 
-from flask_smorest import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import catalog_schemas as schemas
 from ..context import recommender, store
+from ..json_body import Blueprint
 from ..problems import documented, problem
 from ..responses import json_response
 
@@ -30,5 +30,10 @@ def readyz():
         store().ping()
     except SQLAlchemyError:
         log.warning("fittings database does not answer", exc_info=True)
-        return problem(503, "Service Unavailable", "The fittings database does not answer; see the server log.")
+        return problem(
+            503,
+            "Service Unavailable",
+            "The fittings database does not answer; see the server log.",
+            headers={"Retry-After": "5"},
+        )
     return json_response({"status": "ready", "catalog": recommender().catalog_info()})

@@ -1,7 +1,6 @@
 """Requirements and ranked shoes for one runner, and the vocabulary a form is built from."""
 
 import flask
-from flask_smorest import Blueprint
 
 from ...core.profile import Profile
 from ...core.validation import MAX_BRANDS, MAX_NAME_LENGTH, InvalidProfile, ProfileSchema
@@ -17,6 +16,7 @@ from ...core.vocabulary import (
 )
 from .. import catalog_schemas, response_schemas
 from ..context import recommender
+from ..json_body import Blueprint
 from ..problems import documented, refuse
 from ..responses import json_response
 
@@ -58,6 +58,7 @@ def requirements(data):
 
 @bp.route("/vocabulary", methods=["GET"])
 @bp.response(200, catalog_schemas.VocabularySchema)
+@documented(bp, "422")
 def vocabulary():
     """Every accepted value, with a label and a hint, to build a form from"""
     service = recommender()

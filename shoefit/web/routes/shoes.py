@@ -4,11 +4,12 @@ import hashlib
 
 import marshmallow as ma
 import orjson
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from ...core import similar
 from .. import catalog_schemas, request_schemas
 from ..context import recommender
+from ..json_body import Blueprint
 from ..problems import documented
 from ..responses import conditional, json_response
 
@@ -61,7 +62,7 @@ def _shoe_page(query):
 
 @bp.route("/shoes/<shoe_id>", methods=["GET"])
 @bp.response(200, catalog_schemas.ShoeSchema)
-@documented(bp, "404", descriptions=NO_SUCH_SHOE)
+@documented(bp, "404", "422", descriptions=NO_SUCH_SHOE)
 @_revalidated()
 def get_shoe(shoe_id):
     """One catalog shoe

@@ -1,0 +1,31 @@
+"""Clients that trickle: a body or a response that does not move within SHOEFIT_CLIENT_TIMEOUT frees its thread.
+
+gunicorn's threaded worker waits for a request's first bytes in its poller, but once a thread has the request it
+reads the body and writes the answer on a blocking socket: a client that sends its headers and then 3 bytes of a
+100-byte body would hold that thread for as long as it likes. gunicorn hands the app its client socket
+(`gunicorn.socket`); a timeout on it bounds both, and gunicorn makes the socket blocking again for the next request
+on the connection. Under another server (the test client, werkzeug) there is no such socket and nothing changes.
+"""
+
+import flask
+from werkzeug.exceptions import ClientDisconnected
+
+from .problems import problem
+
+
+def init_app(app, seconds):
+    @app.before_request
+    def bound_the_client():
+        client = flask.request.environ.get("gunicorn.socket")
+        if client is not None:
+            client.settimeout(seconds)
+
+    # Werkzeug reports a body read that failed, the timeout included, as the client having gone.
+    @app.errorhandler(ClientDisconnected)
+    def too_slow(error):
+        response = problem(
+            408, "Request Timeout", f"The request body did not arrive within {seconds:g} s; send it again."
+        )
+        # What is left of the body is still on its way: the connection cannot carry another request.
+        response.headers["Connection"] = "close"
+        return response

@@ -1,0 +1,92 @@
+"""Under gunicorn as shipped: slow clients cost a thread for a bounded time, and gunicorn's own errors are problems."""
+
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from helpers import ROOT
+from test_serving import _get_when_up, free_port, gunicorn
+
+CLIENT_TIMEOUT = 5
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    port = free_port()
+    instance = tmp_path_factory.mktemp("gunicorn")
+    command, env = gunicorn(
+        SHOEFIT_BIND=f"127.0.0.1:{port}",
+        SHOEFIT_WORKERS="2",
+        SHOEFIT_CLIENT_TIMEOUT=str(CLIENT_TIMEOUT),
+        SHOEFIT_INSTANCE_PATH=str(instance),
+        SHOEFIT_DATABASE_URL=f"sqlite:///{instance}/fittings.sqlite3",
+        SHOEFIT_ACCESS_LOG="off",
+    )
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _get_when_up(f"http://127.0.0.1:{port}/healthz", server, headers={})
+        yield port
+    finally:
+        server.terminate()
+        server.communicate(timeout=60)
+
+
+def trickle(port, count):
+    """Connections that send headers and 3 bytes of a 100-byte body, then nothing."""
+    sockets = []
+    for _ in range(count):
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(
+            b"POST /v1/recommendations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n{\"a"
+        )
+        sockets.append(client)
+    return sockets
+
+
+def answer(client):
+    client.settimeout(CLIENT_TIMEOUT + 10)
+    data = b""
+    while chunk := client.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+def test_trickling_clients_do_not_stop_the_others_and_are_let_go(served):
+    slow = trickle(served, 8)
+    try:
+        time.sleep(0.5)  # every slow body is now being read by a worker thread
+        for path in ("/healthz", "/v1/vocabulary"):
+            started = time.monotonic()
+            with urllib.request.urlopen(f"http://127.0.0.1:{served}{path}", timeout=5) as response:
+                assert response.status == 200
+            # Long before the slow ones are let go: nobody queued behind them (the margin is for a loaded machine).
+            assert time.monotonic() - started < CLIENT_TIMEOUT / 2
+        for client in slow:
+            head, body = answer(client)
+            assert head.startswith("HTTP/1.1 408") and "application/problem+json" in head
+            assert json.loads(body)["status"] == 408
+    finally:
+        for client in slow:
+            client.close()
+
+
+@pytest.mark.parametrize(
+    "request_bytes, status",
+    [
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
+        (b"GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n", 400),
+    ],
+)
+def test_gunicorns_own_refusals_are_problems(served, request_bytes, status):
+    with socket.create_connection(("127.0.0.1", served)) as client:
+        client.sendall(request_bytes)
+        head, body = answer(client)
+    assert head.startswith(f"HTTP/1.1 {status}") and "Content-Type: application/problem+json" in head
+    problem = json.loads(body)
+    assert problem["status"] == status and problem["title"] and problem["detail"]
