@@ -8,19 +8,24 @@ PORT ?= 8000
 
 .PHONY: run test bench clean
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+# Serving needs the package and gunicorn; the tests and benchmarks add their tools on top of the same venv.
+$(VENV)/.serving: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[serve]'
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.serving
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.serving
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
-test: $(VENV)/.installed
+test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.dev
 	$(PY) bench/bench_recommend.py
 
 clean:

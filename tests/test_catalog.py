@@ -5,10 +5,14 @@ import sys
 import zipfile
 from collections import Counter
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from shoefit import create_app
-from shoefit.core.catalog import Catalog
+from shoefit.core.catalog import Catalog, min_max_scaled, ordinal_codes
 from shoefit.core.catalog_csv import REQUIRED_COLUMNS, CatalogError, parse_rows
 
 from helpers import ROOT, catalog_csv, shoe_row
@@ -214,3 +218,23 @@ def test_a_hopeless_file_stops_after_a_bounded_number_of_problems():
     problems = problems_of(catalog_csv(rows))
     assert len(problems) == 201
     assert "stopped after 200 problems" in problems[-1].message
+
+
+RATINGS = st.sampled_from([1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0])
+
+
+@given(arrays(np.float64, st.tuples(st.integers(1, 40), st.integers(1, 6)), elements=RATINGS))
+def test_the_level_codes_are_scikit_learns_ordinal_encoding(matrix):
+    from sklearn.preprocessing import OrdinalEncoder
+
+    encoder = OrdinalEncoder(dtype=np.intp).fit(matrix)
+    levels, codes = ordinal_codes(matrix)
+    assert all(np.array_equal(mine, theirs) for mine, theirs in zip(levels, encoder.categories_, strict=True))
+    assert np.array_equal(np.column_stack(codes), encoder.transform(matrix))
+
+
+@given(arrays(np.float64, st.tuples(st.integers(1, 40), st.just(2)), elements=st.floats(50, 2000, width=32)))
+def test_the_tie_break_scaling_is_scikit_learns_min_max_scaling_bit_for_bit(values):
+    from sklearn.preprocessing import MinMaxScaler
+
+    assert np.array_equal(min_max_scaled(values), MinMaxScaler().fit_transform(values))

@@ -40,6 +40,23 @@ def test_the_console_script_prints_the_openapi_document():
 # ------------------------------------------------------------------ database commands
 
 
+def test_version_is_the_installed_distributions(capsys):
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"shoefit {importlib.metadata.version('shoefit')}"
+
+
+def test_the_commands_that_read_no_scores_load_no_scikit_learn():
+    # Start-up time: scikit-learn alone takes over a second to import (issue 13's CLI target).
+    probe = "import sys; from shoefit.cli import main; main(['validate-catalog', sys.argv[1]])"
+    probe += "\nassert 'sklearn' not in sys.modules and 'flask' not in sys.modules, sorted(sys.modules)"
+    run = subprocess.run([sys.executable, "-c", probe, str(bundled_catalog_path())], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
 @pytest.fixture()
 def fittings_database(store_url, monkeypatch):
     monkeypatch.setenv("SHOEFIT_DATABASE_URL", store_url)

@@ -5,8 +5,18 @@ import argparse
 from . import batch_commands, catalog_commands, db_commands
 
 
+def version():
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("shoefit")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="shoefit", description="Running-shoe recommendations: tools.")
+    parser.add_argument("--version", action="version", version=f"shoefit {version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     catalog_commands.add_commands(commands)
     score_parser = batch_commands.add_score_command(commands)

@@ -5,7 +5,6 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder
 
 from .attributes import shoe_value
 from .catalog_csv import CatalogError, CatalogProblem, parse_bytes, read_bytes, version_of
@@ -54,10 +53,7 @@ class Catalog:
             self.newer_versions.append(tuple(np.array(side, dtype=np.intp) for side in zip(*pairs)))
         # Each attribute's ratings as codes into the few distinct levels the catalog
         # uses: scoring works out a runner's distance per level once, then looks it up.
-        encoder = OrdinalEncoder(dtype=np.intp).fit(self.matrix)
-        codes = encoder.transform(self.matrix)
-        self.levels = tuple(c.astype(np.float64) for c in encoder.categories_)
-        self.level_codes = tuple(np.ascontiguousarray(codes[:, a]) for a in range(codes.shape[1]))
+        self.levels, self.level_codes = ordinal_codes(self.matrix)
         self.level_starts = tuple(np.cumsum([0] + [len(c) for c in self.levels[:-1]]).tolist())
         # Final tie-break: id order, the same in every process.
         self.id_rank = np.argsort(np.argsort(self.ids, kind="stable"), kind="stable")
@@ -73,7 +69,7 @@ class Catalog:
         numbers = {key: n for n, key in enumerate(dict.fromkeys(keys))}
         # Secondary preferences tell apart shoes that meet the targets equally:
         # lighter and cheaper first. Scaled within this catalog so they stay a tie-break.
-        scaled = MinMaxScaler().fit_transform(np.array([[s["weight_g"], s["price"]] for s in shoes], dtype=float))
+        scaled = min_max_scaled(np.array([[s["weight_g"], s["price"]] for s in shoes], dtype=float))
         return {
             "matrix": np.array([[shoe_value(s, a) for a in ATTRIBUTE_NAMES] for s in shoes], dtype=np.float64),
             "terrain": np.array([TERRAIN_CODES[s["terrain"]] for s in shoes], dtype=np.int8),
@@ -124,3 +120,26 @@ class Catalog:
     @classmethod
     def from_bytes(cls, data, name):
         return cls(parse_bytes(data, name), hashlib.sha256(data).hexdigest()[:16], name)
+
+
+# scikit-learn's OrdinalEncoder and MinMaxScaler, written out in numpy with their exact arithmetic
+# (tests/test_catalog.py holds them to it): importing scikit-learn takes over a second, and every
+# command that reads a catalog, `shoefit validate-catalog` included, would pay it.
+
+
+def ordinal_codes(matrix):
+    """Per column, the sorted distinct values and each row's index among them."""
+    levels, codes = [], []
+    for column in matrix.T:
+        distinct = np.unique(column)
+        levels.append(distinct.astype(np.float64))
+        codes.append(np.ascontiguousarray(np.searchsorted(distinct, column).astype(np.intp)))
+    return tuple(levels), tuple(codes)
+
+
+def min_max_scaled(values):
+    """Each column scaled to [0, 1]; a column with one value throughout becomes 0."""
+    low, high = values.min(axis=0), values.max(axis=0)
+    spread = high - low
+    scale = 1.0 / np.where(spread == 0.0, 1.0, spread)
+    return values * scale + (0.0 - low * scale)
