@@ -44,3 +44,15 @@ def test_load_scenario_quick_run_has_no_errors_across_a_reload():
         "/v1/fittings/{id}/recommendations",
     }
     assert re.search(r"reload: HTTP 200 in \d+ ms; catalog version \w+ -> \w+ \(changed\)", run.stdout)
+
+
+def test_cli_benchmark_prints_each_command_beside_its_target():
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_cli.py"), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = re.findall(r"^shoefit .+?\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+<= 2x: (met|MISSED)$", run.stdout, flags=re.M)
+    assert len(rows) == 4

@@ -386,3 +386,28 @@ def test_the_batch_benchmark_runs_and_prints_its_figures():
     )
     assert re.search(r"^csv\s+[\d.]+\s+[\d,]+\s+[\d,]+ .+ [01]   < 60 s", run.stdout, re.M)
     assert "timings (s, summed over the processes): read" in run.stdout
+
+
+BLOCK_PYARROW = "import sys; sys.modules['pyarrow'] = None  # as if not installed\n"
+
+
+def test_without_pyarrow_the_batch_commands_say_what_to_install(tmp_path):
+    runners = tmp_path / "runners.csv"
+    runners.write_text("arch_type\nflat\n")
+    probe = BLOCK_PYARROW + "from shoefit.cli import main; sys.exit(main(['score', sys.argv[1], '-o', sys.argv[2]]))"
+    run = subprocess.run(
+        [sys.executable, "-c", probe, str(runners), str(tmp_path / "picks.csv")], capture_output=True, text=True
+    )
+    assert run.returncode == 2 and "pip install 'shoefit[batch]'" in run.stderr, run.stderr[-2000:]
+
+
+def test_the_service_needs_no_pyarrow(tmp_path):
+    # make run installs no pyarrow: the service, its batch endpoint included, must not import it.
+    probe = BLOCK_PYARROW + (
+        "from shoefit import create_app\n"
+        f"client = create_app({{'INSTANCE_PATH': {str(tmp_path)!r}}}).test_client()\n"
+        "assert client.post('/v1/recommendations', json={'arch_type': 'flat'}).status_code == 200\n"
+        "assert client.post('/v1/batch/recommendations', json={'profiles': [{}, {}]}).status_code == 200\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]

@@ -38,7 +38,7 @@ def batch_command(run):
             from ..batch.formats import InputError
             from ..batch.sources import Sources
         except ImportError as exc:
-            return fail(f"{exc.name} is needed for batch files: pip install 'shoefit[parquet]'")
+            return fail(f"{exc.name} is needed for batch files: pip install 'shoefit[batch]'")
         try:
             settings = config.load()
             sources = Sources.read(args.catalog or settings["CATALOG"], settings["RULES"])
