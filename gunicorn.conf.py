@@ -42,8 +42,9 @@ bind = os.environ.get("SHOEFIT_BIND", "127.0.0.1:8000")
 workers = _workers()
 # Threads, not one request per process: a request waiting on a slow client or a slow database holds one thread,
 # and /healthz and recommendations go on being answered by the others. Scoring is CPU work under one GIL per
-# worker, so the workers give the parallelism and the threads the patience.
-worker_class = "gthread"
+# worker, so the workers give the parallelism and the threads the patience. A worker whose threads are all busy
+# stops taking connections, so they go to one that can answer (shoefit/web/thread_worker.py).
+worker_class = "shoefit.web.thread_worker.FreeThreadWorker"
 threads = _threads()
 # The catalog and rules are parsed and checked once, in the master, before forking; a bad catalog stops start-up
 # instead of failing in every worker. (The fittings store drops inherited connections in each worker.)

@@ -1,0 +1,39 @@
+"""gunicorn's threaded worker, taking a new connection only while one of its threads is free.
+
+gunicorn's gthread worker accepts every connection it can (up to `worker_connections`, 1000) and queues its
+requests for its threads. Workers share the listening socket, so a worker whose threads are all held (by clients
+trickling bodies, say, for up to SHOEFIT_CLIENT_TIMEOUT) would go on taking connections and keep them waiting
+while another worker sits idle. This one stops listening while every thread has a request and listens again when
+one finishes: a new connection then goes to a worker that can answer it, or waits in the kernel's backlog until
+one can. Connections a worker already holds (kept alive between requests) stay with it, as in gunicorn's.
+
+It counts requests through gunicorn's own seams (enqueue_req, finish_request, set_accept_enabled) of the
+gthread worker as of gunicorn 27; setup.cfg pins the major version, and tests/test_slow_clients.py fails if a
+saturated worker takes connections again.
+"""
+
+from gunicorn.workers.gthread import ThreadWorker
+
+
+class FreeThreadWorker(ThreadWorker):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.in_threads = 0
+
+    def enqueue_req(self, conn):
+        self.in_threads += 1
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn, fs):
+        # Runs on the worker's main loop, which calls set_accept_enabled(True) on its next turn.
+        self.in_threads -= 1
+        super().finish_request(conn, fs)
+
+    def accept(self, listener):
+        super().accept(listener)
+        if self.in_threads >= self.cfg.threads:
+            self.set_accept_enabled(False)
+
+    def set_accept_enabled(self, enabled):
+        # The main loop asks for accepting whenever it is under worker_connections: not while the threads are full.
+        super().set_accept_enabled(enabled and self.in_threads < self.cfg.threads)
