@@ -2,15 +2,17 @@
 """Benchmark batch scoring: BatchEngine's throughput, then `shoefit score` end to end.
 
     python bench/bench_batch.py [--quick] [--shoes N] [--profiles N] [--jobs N] [--formats csv,parquet]
+                                [--top 5] [--rounds N] [--http-runners-per-s 1327] [--no-engine]
 
 1. In-process, on a seeded synthetic catalog (10k shoes by default): runner x shoe
    scores per second of BatchEngine.score (top 10), for typical runners without and
    with hard filters, against the single-request path (rules + scoring.rank, and the
    whole Recommender.recommend) called once per runner in the same run.
 2. `python -m shoefit.cli score` on a seeded file of 1 million CSV runners against the
-   bundled catalog, per output format: wall time, peak memory of the whole process
-   tree, and where the time goes (the CLI's hidden --timings, plus a profile of the
-   engine's own stages).
+   bundled catalog, per output format: wall time against the I/O floor measured in the
+   same run (pyarrow alone reading that input and writing as many rows of the output's
+   columns), peak memory of the whole process tree, runners/s against 20x the HTTP path,
+   and where the time goes (the CLI's hidden --timings).
 
 Prints figures, not pass/fail; a target not reached shows MISSED next to its figure.
 """
@@ -24,6 +26,7 @@ import pstats
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
 
 from bench_recommend import BRANDS, profiles_for, synthetic_csv  # noqa: E402 (re-executes under .venv if needed)
+from io_floor import floor_seconds  # noqa: E402
 
 from shoefit.batch.engine import BatchEngine  # noqa: E402
 from shoefit.batch.rows import CSV_COLUMNS, CsvRows, RowError  # noqa: E402
@@ -64,7 +68,10 @@ FILTER_COLUMNS = ("width", "max_price", "terrain", "brands", "exclude_brands", "
 LATER_COLUMNS = ("use", "body_weight_kg", "cushion_feel", "drop", "experience", "current_shoe_id", "current_shoe_liked")
 SCORES_PER_S_TARGET = 100e6
 RATIO_TARGET = 20
-WALL_TARGET_S, MEMORY_TARGET_MB = 60, 1024
+FLOOR_RATIO_TARGET, MEMORY_TARGET_MB = 5, 1024
+# Runners/s of the HTTP path, distinct runners, as bench_recommend.py --http-only last measured it on this machine
+# (wrk, 2 workers); the batch path's target is RATE_MULTIPLE times that.
+HTTP_RUNNERS_PER_S, RATE_MULTIPLE = 1327, 20
 TOP = 10
 
 # Shares of runners giving each answer: most answer the basics, fewer report pain
@@ -295,51 +302,77 @@ def run_cli(args):
         return wall, peak_rss, peak_pss, proc.returncode, err.read().decode()
 
 
-def bench_end_to_end(n, formats, jobs):
+def bench_end_to_end(n, formats, jobs, top, rounds, http_rate):
     catalog = Catalog.load()
-    print(f"\n== 2. End to end: python -m shoefit.cli score, {n:,} CSV runners, bundled catalog, top {TOP} ==")
+    rate_target = RATE_MULTIPLE * http_rate
+    print(f"\n== 2. End to end: python -m shoefit.cli score, {n:,} CSV runners, bundled catalog, top {top} ==")
     with tempfile.TemporaryDirectory(prefix="shoefit-batch-bench-") as tmp:
         source = Path(tmp, "runners.csv")
         made = timed(write_runners, source, n, catalog.brands, catalog.ids.tolist())
         print(
             f"   input: {source.stat().st_size / 1e6:.0f} MB, seeded mix with {BAD_ROWS:.1%} typo rows "
-            f"(written in {made:.1f} s); jobs {jobs or 'default (' + str(os.cpu_count()) + ')'}"
+            f"(written in {made:.1f} s); jobs {jobs or 'default (' + str(os.cpu_count()) + ')'}; {rounds} round(s)"
         )
+        print("   floor: pyarrow alone reading the input (every column as text) and writing a table of the rows and")
+        print("   columns the run wrote, to the same format (bench/io_floor.py), timed in each round beside the runs.")
         print("   memory: peak of the sum over the CLI and its worker processes (RSS counts shared pages in each")
-        print("   process; PSS shares them out); largest process = ru_maxrss of the largest child")
+        print("   process; PSS shares them out); largest process = ru_maxrss of the largest child.")
+        print(
+            f"   runners/s target: {RATE_MULTIPLE}x the HTTP path's {http_rate:,.0f} distinct runners/s "
+            "(--http-runners-per-s; default as bench_recommend.py --http-only last measured with wrk) = "
+            f"{rate_target:,.0f}/s"
+        )
         head = (
-            f"{'output':<9}{'wall s':>8}{'runners/s':>11}{'rows':>12}{'MB out':>8}{'RSS MB':>8}{'PSS MB':>8}"
-            f"{'exit':>6}   targets"
+            f"{'output':<9}{'wall s':>8}{'floor s':>8}{'ratio':>7}{'runners/s':>11}{'rows':>12}{'MB out':>8}"
+            f"{'RSS MB':>8}{'PSS MB':>8}{'exit':>6}   targets"
         )
         print(head)
-        print("-" * (len(head) + 30))
-        for kind in formats:
-            out = Path(tmp, f"picks.{kind}")
-            args = [str(source), "-o", str(out), "--rejects", str(Path(tmp, "rejects.csv")), "--timings"]
-            wall, rss, pss, code, err = run_cli(["score", *args, *(["--jobs", str(jobs)] if jobs else [])])
-            summary = re.search(r"read ([\d,]+), scored ([\d,]+), rejected ([\d,]+).*?; ([\d,]+) rows", err)
-            if code not in (0, 1) or not summary:
-                print(f"{kind:<9} failed with exit code {code}:\n{err[-2000:]}")
-                continue
-            rows = summary.group(4)
-            verdict = (
-                f"< {WALL_TARGET_S} s: {met(wall < WALL_TARGET_S)}; "
-                f"< {MEMORY_TARGET_MB} MB: {met(rss < MEMORY_TARGET_MB)}"
-            )
-            print(
-                f"{kind:<9}{wall:>8.1f}{n / wall:>11,.0f}{rows:>12}{out.stat().st_size / 1e6:>8.0f}"
-                f"{rss:>8.0f}{pss:>8.0f}{code:>6}   {verdict}"
-            )
-            print(f"         {err.strip().splitlines()[-1]}")
-            print(f"         read {summary.group(1)}, scored {summary.group(2)}, rejected {summary.group(3)}")
-            out.unlink()
+        print("-" * (len(head) + 50))
+        figures = {kind: [] for kind in formats}
+        rows = n * top
+        for _ in range(rounds):
+            floors = floor_seconds(source, rows, catalog.ids.tolist(), Path(tmp, "floor"), formats)
+            for kind in formats:
+                out = Path(tmp, f"picks.{kind}")
+                args = [str(source), "-o", str(out), "--rejects", str(Path(tmp, "rejects.csv")), "--timings"]
+                args += ["--top", str(top), *(["--jobs", str(jobs)] if jobs else [])]
+                wall, rss, pss, code, err = run_cli(["score", *args])
+                summary = re.search(r"read ([\d,]+), scored ([\d,]+), rejected ([\d,]+).*?; ([\d,]+) rows", err)
+                if code not in (0, 1) or not summary:
+                    print(f"{kind:<9} failed with exit code {code}:\n{err[-2000:]}")
+                    continue
+                rows = int(summary.group(4).replace(",", ""))
+                figure = (wall, floors[kind], rss, pss)
+                figures[kind].append(figure)
+                print(
+                    f"{kind:<9}{wall:>8.1f}{floors[kind]:>8.1f}{wall / floors[kind]:>6.1f}x{n / wall:>11,.0f}"
+                    f"{rows:>12,}{out.stat().st_size / 1e6:>8.0f}{rss:>8.0f}{pss:>8.0f}{code:>6}   "
+                    + verdicts(n, figure, rate_target)
+                )
+                print(f"         {err.strip().splitlines()[-1]}")
+                print(f"         read {summary.group(1)}, scored {summary.group(2)}, rejected {summary.group(3)}")
+                out.unlink()
+        if rounds > 1:
+            print(f"   medians of {rounds} rounds (ratio: median of each round's wall / floor):")
+            for kind, runs in figures.items():
+                if runs:
+                    wall, floor, rss, pss = (statistics.median(column) for column in zip(*runs))
+                    ratio = statistics.median(w / f for w, f, _, _ in runs)
+                    print(
+                        f"{kind:<9}{wall:>8.1f}{floor:>8.1f}{ratio:>6.1f}x{n / wall:>11,.0f}{'':>20}{rss:>8.0f}"
+                        f"{pss:>8.0f}{'':>6}   " + verdicts(n, (wall, wall / ratio, rss, pss), rate_target)
+                    )
         largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"   largest single process over these runs: {largest:.0f} MB (ru_maxrss)")
-    shares = engine_stages(
-        catalog, KnowledgeBase.load(), runner_profiles(min(n, 50_000), catalog, catalog.brands, True)
+
+
+def verdicts(n, figure, rate_target):
+    wall, floor, rss, _ = figure
+    return (
+        f"<= {FLOOR_RATIO_TARGET}x floor: {met(wall <= FLOOR_RATIO_TARGET * floor)}; "
+        f"< {MEMORY_TARGET_MB} MB: {met(rss < MEMORY_TARGET_MB)}; "
+        f">= {rate_target:,.0f}/s: {met(n / wall >= rate_target)}"
     )
-    print(f"   'score' by stage (BatchEngine.score on {min(n, 50_000):,} of these runners, under cProfile): ", end="")
-    print(", ".join(f"{stage} {share:.0%}" for stage, share in shares.items()))
 
 
 # ------------------------------------------------------------------ main
@@ -351,6 +384,17 @@ def parse_args(argv):
     parser.add_argument("--profiles", type=int, help="runners in the end-to-end file (default 1000000)")
     parser.add_argument("--jobs", type=int, help="--jobs for the CLI (default: its own default)")
     parser.add_argument("--formats", default="csv,parquet", help="output formats end to end (default csv,parquet)")
+    parser.add_argument("--top", type=int, default=5, help="--top for the CLI end to end (default 5)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="end-to-end rounds, floor and formats in turn (default 1)"
+    )
+    parser.add_argument(
+        "--http-runners-per-s",
+        type=float,
+        default=HTTP_RUNNERS_PER_S,
+        help=f"distinct runners/s of the HTTP path, from bench_recommend.py --http-only (default {HTTP_RUNNERS_PER_S})",
+    )
+    parser.add_argument("--no-engine", action="store_true", help="skip section 1 (the engine in process)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test of a few seconds")
     args = parser.parse_args(argv)
     quick = {"shoes": 1000, "profiles": 20_000}
@@ -371,11 +415,12 @@ def main(argv=None):
     start = time.perf_counter()
     n_batch = 2_000 if args.quick else 20_000
     n_single = 200 if args.quick else 1_000
-    bundled = Catalog.load()
-    bench_engine(bundled, f"bundled catalog ({len(bundled)} shoes)", bundled.brands, n_batch, n_single)
-    synthetic = Catalog.from_bytes(synthetic_csv(args.shoes).encode(), f"synthetic-{args.shoes}")
-    bench_engine(synthetic, f"{args.shoes:,}-shoe synthetic catalog", BRANDS, n_batch, n_single)
-    bench_end_to_end(args.profiles, args.formats, args.jobs)
+    if not args.no_engine:
+        bundled = Catalog.load()
+        bench_engine(bundled, f"bundled catalog ({len(bundled)} shoes)", bundled.brands, n_batch, n_single)
+        synthetic = Catalog.from_bytes(synthetic_csv(args.shoes).encode(), f"synthetic-{args.shoes}")
+        bench_engine(synthetic, f"{args.shoes:,}-shoe synthetic catalog", BRANDS, n_batch, n_single)
+    bench_end_to_end(args.profiles, args.formats, args.jobs, args.top, args.rounds, args.http_runners_per_s)
     print(f"\ndone in {time.perf_counter() - start:.1f} s")
     return 0
 

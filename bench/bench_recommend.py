@@ -2,7 +2,7 @@
 """Benchmark shoefit recommendations: in-process per catalog size, then over HTTP.
 
     python bench/bench_recommend.py [--sizes 1000,10000,100000] [--repeat N]
-                                    [--http-seconds S] [--no-http] [--quick] [--profile]
+                                    [--http-seconds S] [--no-http | --http-only] [--quick] [--profile]
 
 Prints figures, not pass/fail: medians and p90s of one recommendation for the
 bundled catalog and synthetic catalogs, the split between pipeline stages, and
@@ -513,16 +513,21 @@ def wrk_run(port, path, seconds, lua_path=None):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30, check=True)
     out = done.stdout
     rps = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
-    p50 = re.search(r"^\s*50%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-    p50_ms = float(p50.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[p50.group(2)] if p50 else float("nan")
+    p50_ms, p99_ms = (_wrk_percentile(out, q) for q in (50, 99))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
         "rps": rps,
         "p50_ms": p50_ms,
+        "p99_ms": p99_ms,
         "bad": int(non2xx.group(1)) if non2xx else 0,
         "errors": sum(int(g) for g in errors.groups()) if errors else 0,
     }
+
+
+def _wrk_percentile(out, q):
+    found = re.search(rf"^\s*{q}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    return float(found.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[found.group(2)] if found else float("nan")
 
 
 def _py_client(port, method, path, bodies, offset, seconds, result_queue):
@@ -577,6 +582,7 @@ def python_run(port, path, seconds, bodies=None):
     return {
         "rps": sum(ok / elapsed for ok, _, _, elapsed, _ in rows),
         "p50_ms": ms(latencies) if latencies else float("nan"),
+        "p99_ms": ms(latencies, 99) if latencies else float("nan"),
         "bad": sum(row[1] for row in rows),
         "errors": sum(row[2] for row in rows),
     }
@@ -628,7 +634,7 @@ def bench_http(seconds, rounds, client):
             if seconds >= 5:  # warm-up, not reported; a smoke run skips it
                 for name, path, bodies in endpoints:
                     run(name, path, bodies, 1.0)
-            head = f"{'run':<5}{'endpoint':<30}{'req/s':>10}{'p50 ms':>9}{'non-2xx':>9}{'sock err':>10}"
+            head = f"{'run':<5}{'endpoint':<30}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'sock err':>10}"
             print(head)
             print("-" * len(head))
             measured = {name: [] for name, _, _ in endpoints}
@@ -636,7 +642,8 @@ def bench_http(seconds, rounds, client):
                 for name, path, bodies in endpoints:
                     r = run(name, path, bodies, seconds)
                     measured[name].append(r["rps"])
-                    print(f"{i:<5}{name:<30}{r['rps']:>10.1f}{r['p50_ms']:>9.2f}{r['bad']:>9}{r['errors']:>10}")
+                    row = f"{i:<5}{name:<30}{r['rps']:>10.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}"
+                    print(f"{row}{r['bad']:>9}{r['errors']:>10}")
     health = float(np.median(measured["GET /healthz"]))
     print("median req/s: " + ", ".join(f"{name} {float(np.median(v)):.1f}" for name, v in measured.items()))
     bare_rps = float(np.median(measured[BARE]))
@@ -663,6 +670,7 @@ def parse_args(argv):
     parser.add_argument("--http-rounds", type=int, help="healthz/recommendations pairs to alternate (default 3)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto", help="HTTP load generator")
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn measurements")
+    parser.add_argument("--http-only", action="store_true", help="only the gunicorn measurements")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and ~1 s HTTP runs: a smoke test")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of recommendations at 10k rows")
     args = parser.parse_args(argv)
@@ -671,6 +679,8 @@ def parse_args(argv):
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.no_http and args.http_only:
+        parser.error("--no-http and --http-only exclude each other")
     if args.repeat < 1 or args.http_seconds <= 0 or args.http_rounds < 1:
         parser.error("--repeat, --http-seconds and --http-rounds must be positive")
     if args.client == "auto":
@@ -680,15 +690,7 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    # Turn SIGTERM into SystemExit so the finally blocks stop gunicorn.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    print(
-        f"shoefit benchmark: python {platform.python_version()}, numpy {np.__version__}, "
-        f"{os.cpu_count()} CPUs, {platform.machine()}; sizes {','.join(map(str, args.sizes))}, "
-        f"repeat {args.repeat}{', quick' if args.quick else ''}"
-    )
+def in_process(args):
     start = time.perf_counter()
     knowledge = KnowledgeBase.load()
     rules_ms = (time.perf_counter() - start) * 1e3
@@ -706,6 +708,20 @@ def main(argv=None):
     if args.profile:
         sized = [c for label, c, _ in catalogs if len(c) == 10_000] or [catalogs[-1][1]]
         profile_one(sized[0], knowledge)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # Turn SIGTERM into SystemExit so the finally blocks stop gunicorn.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    print(
+        f"shoefit benchmark: python {platform.python_version()}, numpy {np.__version__}, "
+        f"{os.cpu_count()} CPUs, {platform.machine()}; sizes {','.join(map(str, args.sizes))}, "
+        f"repeat {args.repeat}{', quick' if args.quick else ''}"
+    )
+    start = time.perf_counter()
+    if not args.http_only:
+        in_process(args)
     if not args.no_http:
         bench_http(args.http_seconds, args.http_rounds, args.client)
     print(f"\ndone in {time.perf_counter() - start:.1f} s")

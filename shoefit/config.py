@@ -103,6 +103,14 @@ SETTINGS = (
     Setting(
         "RULES", str, None, "Path of a knowledge-base TOML file. Default: the bundled shoefit/knowledge/rules.toml."
     ),
+    Setting(
+        "WEIGHTS",
+        str,
+        None,
+        "Path of a weights overlay written by `shoefit calibrate`: per attribute a multiplier on the rules' weights, "
+        "learnt from this store's try-ons; POST /v1/admin/catalog/reload reads it again. Default: none, the rules' "
+        "weights as written.",
+    ),
     Setting("MAX_BODY_BYTES", int, 64 * 1024, "Largest request body accepted; larger bodies get 413."),
     Setting("MEMO_SIZE", int, 512, "Recommendations remembered per worker for repeated profiles; 0 turns it off.", 0),
     Setting("BATCH_MAX_PROFILES", int, 1000, "Most profiles in one POST /v1/batch/recommendations."),

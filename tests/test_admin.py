@@ -157,6 +157,7 @@ def test_an_uploaded_catalog_is_served_at_once(app, client):
     assert response.get_json() == {
         "catalog": {"version": NEW_VERSION, "size": 3, "brands": 2},
         "previous_version": OLD_VERSION,
+        "calibration": None,
     }
 
     after = client.get("/v1/shoes")
@@ -263,6 +264,7 @@ def test_reload_is_the_way_back_from_an_upload(client):
     assert reload(client).get_json() == {
         "catalog": {"version": OLD_VERSION, "size": 2, "brands": 1},
         "previous_version": NEW_VERSION,
+        "calibration": None,
     }
     assert served_version(client) == OLD_VERSION
 

@@ -4,6 +4,7 @@ import re
 
 import marshmallow as ma
 import orjson
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from shoefit.batch import formats
 from shoefit.batch.chunk_scorer import picks_batch
 from shoefit.batch.engine import BatchEngine
 from shoefit.batch.rows import CSV_COLUMNS, CsvRows, JsonRows, RowError
+from shoefit.batch.runners import ProfileRunners
 from shoefit.core.atomic_file import atomic_file
 from shoefit.core.profile import Profile
 from shoefit.core.validation import InvalidProfile, check_against
@@ -194,8 +196,10 @@ def test_picks_batch_keeps_a_row_for_a_runner_without_picks(catalog, knowledge):
     engine = BatchEngine(catalog, knowledge, top=3)
     bodies = ({}, {"max_price": 1, "symptoms": ["night_pain"]})
     profiles = [Profile.from_dict(ProfileSchema().load(body)) for body in bodies]
-    picks = engine.score(profiles)
-    batch = picks_batch(["a", "b"], picks, [2, 3]).to_pylist()
+    picks = engine.score(profiles, [2, 3])
+    shoe_ids = pa.array(catalog.ids.tolist(), pa.string())
+    found = engine.score_runners(ProfileRunners(profiles), [2, 3])
+    batch = picks_batch(pa.array(["a", "b"]), found, shoe_ids).to_pylist()
     assert [(r["profile_id"], r["rank"], r["shoe_id"]) for r in batch] == [
         ("a", 1, picks[0].ids[0]),
         ("a", 2, picks[0].ids[1]),

@@ -2,7 +2,9 @@
 
 import logging
 import re
+from datetime import UTC, datetime, timedelta
 
+import flask
 import orjson
 import pytest
 
@@ -153,3 +155,29 @@ def test_access_log_setting():
     assert load(environ={"SHOEFIT_ACCESS_LOG": " Text "})["ACCESS_LOG"] == "text"
     with pytest.raises(ConfigError, match=r"SHOEFIT_ACCESS_LOG='xml': expected json, text or off"):
         load(environ={"SHOEFIT_ACCESS_LOG": "xml"})
+
+
+def test_the_line_names_the_path_and_query_names_as_the_request_read_them(client, access_lines):
+    # Written outside the request context (web/observability.AccessLog): it must decode what werkzeug decodes.
+    client.get("/v1/shoes/caf%C3%A9?na%6De=Jane&a=1&a=2&flag")
+    entry = orjson.loads(access_lines[0])
+    assert entry["path"] == "/v1/shoes/café"
+    assert entry["query"] == ["a", "flag", "name"] and "Jane" not in access_lines[0]
+
+
+def test_the_line_is_stamped_in_utc_to_the_millisecond(client, access_lines):
+    before = datetime.now(UTC)
+    client.get("/healthz")
+    stamp = orjson.loads(access_lines[0])["time"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", stamp)
+    assert before - timedelta(milliseconds=1) <= datetime.fromisoformat(stamp) <= datetime.now(UTC)
+
+
+def test_hooks_and_views_are_checked_for_coroutines_once_not_per_request(client, monkeypatch):
+    checked = []
+    real = flask.app.iscoroutinefunction
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", lambda func: checked.append(func) or real(func))
+    client.get("/healthz")
+    first = len(checked)
+    client.get("/healthz")
+    assert len(checked) == first

@@ -4,16 +4,18 @@ import collections
 import contextlib
 import functools
 import gc
-import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
+from .csv_columns import CsvColumns
+from .csv_parse import parse_chunk
 from .engine import BatchEngine
 from .formats import ENCODERS, PICKS_SCHEMA, SCORE_DECIMALS
-from .rows import CsvRows, JsonRows, Reject, RowError
+from .rows import JsonRows, Reject, RowError
+from .runners import ProfileRunners
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Job:
     header: tuple | None
     output_format: str
     top: int
+    name: str = ""  # the input file's, for errors
 
 
 @dataclass
@@ -74,26 +77,37 @@ class ChunkScorer:
     """Reads, scores and encodes one chunk of a file: what a worker process or a Dask worker holds, once."""
 
     def __init__(self, job, catalog, knowledge):
-        self.rows = CsvRows(job.header, catalog) if job.input_format == "csv" else JsonRows(catalog)
+        self.job = job
+        if job.input_format == "csv":
+            self.columns = CsvColumns(job.header, catalog, job.top)
+        else:
+            self.rows = JsonRows(catalog)
         self.engine = BatchEngine(catalog, knowledge, top=job.top)
         self.top = job.top
+        self.shoe_ids = pa.array(catalog.ids.tolist(), pa.string())
         self.encode = ENCODERS[job.output_format]
 
     def __call__(self, chunk):
         clock = Stopwatch()
         with clock("collect"):
             collect_young()
-        with clock("validate"):
-            keys, profiles, keeps, rejects = self._read(chunk.records)
+        if self.job.input_format == "csv":
+            with clock("read"):
+                parsed = parse_chunk(chunk.records, chunk.line, len(self.job.header), self.job.name)
+            with clock("validate"):
+                keys, runners, keeps, rejects = self.columns.judge(parsed)
+            read = parsed.records
+        else:
+            with clock("validate"):
+                keys, runners, keeps, rejects = self._read(chunk.records)
+            read = len(chunk.records)
         with clock("score"):
-            picks = self.engine.score(profiles, keeps)
+            picks = self.engine.score_runners(runners, keeps)
         with clock("format"):
-            batch = picks_batch(keys, picks, keeps)
+            batch = picks_batch(keys, picks, self.shoe_ids)
             payload = self.encode(batch)
         rejected = len({r.line for r in rejects})
-        return ChunkResult(
-            payload, rejects, len(chunk.records), len(profiles), rejected, batch.num_rows, chunk.end, clock.seconds
-        )
+        return ChunkResult(payload, rejects, read, len(runners), rejected, batch.num_rows, chunk.end, clock.seconds)
 
     def _read(self, records):
         keys, profiles, keeps, rejects = [], [], [], []
@@ -106,38 +120,35 @@ class ChunkScorer:
             keys.append(key)
             profiles.append(profile)
             keeps.append(self.top if limit is None else min(limit, self.top))
-        return keys, profiles, keeps, rejects
+        return pa.array(keys, pa.string()), ProfileRunners(profiles), keeps, rejects
 
 
-_joined = functools.lru_cache(maxsize=1024)("|".join)
+def picks_batch(keys, picks, shoe_ids):
+    """One row per runner and pick, best first; a runner without picks gets one row without a shoe.
 
-
-def picks_batch(keys, picks, keeps):
-    """One row per profile and pick, best first; a profile without picks gets one row without a shoe."""
-    shoe_ids, scores, counts = [], [], []
-    for p, keep in zip(picks, keeps):
-        n = min(len(p.ids), keep)
-        if n:
-            shoe_ids += p.ids[:n]
-            scores += p.scores[:n]
-        else:
-            shoe_ids.append(None)
-            scores.append(math.nan)
-        counts.append(n)
-    counts = np.array(counts, dtype=np.int64)
-    rows_per_profile = np.maximum(counts, 1)
-    owner = np.repeat(np.arange(len(picks)), rows_per_profile)
-    first = np.cumsum(rows_per_profile) - rows_per_profile
-    no_pick = np.repeat(counts == 0, rows_per_profile)
-    warnings = [_joined(p.warnings) for p in picks]
+    keys: a pa.StringArray, one per runner; picks: the engine's BlockPicks of those runners; shoe_ids: the
+    catalog's ids as a pa.StringArray. Built from the picks' arrays: nothing per row in Python.
+    """
+    found = picks.found[picks.triple]
+    rows_per_runner = np.maximum(found, 1)
+    owner = np.repeat(np.arange(len(found)), rows_per_runner)
+    rank = np.arange(len(owner)) - (np.cumsum(rows_per_runner) - rows_per_runner)[owner]
+    no_pick = np.repeat(found == 0, rows_per_runner)
+    triple = picks.triple[owner]
+    shoe = picks.picked[triple, rank]
+    warned = pa.array(np.asarray(picks.warning_set, dtype=np.intp)[owner])
+    warnings = pa.array([_joined(codes) for codes in picks.warning_codes], pa.string())
     return pa.record_batch(
         [
-            pa.array(keys, pa.string()).take(owner),
-            pa.array(np.arange(len(owner)) - first[owner] + 1, pa.int32(), mask=no_pick),
-            pa.array(shoe_ids, pa.string()),
-            pa.array(np.round(np.array(scores, dtype=np.float64), SCORE_DECIMALS), mask=no_pick),
-            pa.array(warnings, pa.string()).take(owner),
-            pa.array([p.triage for p in picks], pa.string()).take(owner),
+            keys.take(pa.array(owner)),
+            pa.array(rank + 1, pa.int32(), mask=no_pick),
+            shoe_ids.take(pa.array(np.maximum(shoe, 0), mask=no_pick)),
+            pa.array(np.round(picks.scores[triple, rank], SCORE_DECIMALS), mask=no_pick),
+            warnings.take(warned),
+            pa.array(picks.triage_states, pa.string()).take(warned),
         ],
         schema=PICKS_SCHEMA,
     )
+
+
+_joined = functools.lru_cache(maxsize=1024)("|".join)

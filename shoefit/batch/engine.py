@@ -14,6 +14,7 @@ import contextlib
 import functools
 import gc
 import itertools
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -23,8 +24,9 @@ from ..core.current_shoe import current_shoe
 from ..core.shortlist import depth_for, representatives, shortlist
 from .block_scoring import score_block, top_k_block
 from .block_shortlist import greedy_block
-from .filter_combos import FilterCombos, Numbering
-from .rule_block import RuleBlock, unique_rows
+from .filter_combos import FilterCombos
+from .rule_block import RuleBlock
+from .runners import ProfileRunners, unique_rows
 
 # A block's distinct requirements are found among this many runners at a time.
 BLOCK_RUNNERS = 16384
@@ -32,6 +34,7 @@ BLOCK_RUNNERS = 16384
 STEP_CELLS = 4_000_000
 CACHED_CELLS = 1 << 18
 ASSESS_MEMO = 8192
+ASK_FIELDS = ("current_shoe", "shortlist")  # with the picks wanted, what a runner asks of the shortlist
 
 
 class Picks(NamedTuple):  # a tuple: made at C speed, one per distinct runner
@@ -42,11 +45,37 @@ class Picks(NamedTuple):  # a tuple: made at C speed, one per distinct runner
     candidates: int  # shoes left after the runner's filters
 
 
+@dataclass
+class BlockPicks:
+    """Picks for a block of runners as arrays: per runner a triple and a warning set, per triple its picks."""
+
+    triple: np.ndarray  # per runner, its (requirement, filters, ask) triple
+    warning_set: np.ndarray  # per runner, an index into warning_codes and triage_states
+    picked: np.ndarray  # triples x top: catalog rows, best first, -1 padded
+    scores: np.ndarray  # triples x top: their scores, 0-100
+    found: np.ndarray  # per triple, how many picks
+    candidates: np.ndarray  # per triple, shoes left after its filters
+    warning_codes: list  # tuples of warning codes, most serious first
+    triage_states: list
+
+    @classmethod
+    def joined(cls, blocks):
+        triples = np.cumsum([0] + [len(b.found) for b in blocks[:-1]])
+        sets = np.cumsum([0] + [len(b.warning_codes) for b in blocks[:-1]])
+        return cls(
+            np.concatenate([b.triple + t for b, t in zip(blocks, triples)]),
+            np.concatenate([b.warning_set + w for b, w in zip(blocks, sets)]),
+            *(np.concatenate([getattr(b, n) for b in blocks]) for n in ("picked", "scores", "found", "candidates")),
+            [codes for b in blocks for codes in b.warning_codes],
+            [state for b in blocks for state in b.triage_states],
+        )
+
+
 class BatchEngine:
     def __init__(self, catalog, knowledge, top=10):
         self.catalog = catalog
         self.top = top
-        self.rules = RuleBlock(knowledge.rules)
+        self.rules = RuleBlock(knowledge.rules, knowledge.overlay, knowledge.general)
         # The API answers each batch item with its full warnings, which only assess() gives.
         self.assess = functools.lru_cache(maxsize=ASSESS_MEMO)(knowledge.assess)
 
@@ -57,13 +86,28 @@ class BatchEngine:
         current shoe's line depends on how long it is.
         """
         profiles = list(profiles)
-        limits = [self.top] * len(profiles) if limits is None else [min(k, self.top) for k in limits]
-        picks = []
+        found = self.score_runners(ProfileRunners(profiles), limits)
+        # Runners alike in triple and warnings get the same (immutable) Picks.
+        first, alike = unique_rows(np.column_stack([found.triple, found.warning_set]))
+        ids = self.catalog.ids[np.maximum(found.picked, 0)].tolist()
+        scores, counts, candidates = found.scores.tolist(), found.found.tolist(), found.candidates.tolist()
+        distinct = []
+        for t, w in zip(found.triple[first].tolist(), found.warning_set[first].tolist()):
+            n = counts[t]
+            distinct.append(Picks(tuple(ids[t][:n]), tuple(scores[t][:n]), found.warning_codes[w],
+                                  found.triage_states[w], candidates[t]))  # fmt: skip
+        return [distinct[i] for i in alike.tolist()]
+
+    def score_runners(self, runners, limits=None):
+        """BlockPicks for `runners` (runners.py), in order; `limits` as for score()."""
+        n = len(runners)
+        limits = np.full(n, self.top) if limits is None else np.minimum(np.asarray(limits, dtype=np.intp), self.top)
+        blocks = []
         with paused_gc():
-            for start in range(0, len(profiles), BLOCK_RUNNERS):
+            for start in range(0, n, BLOCK_RUNNERS):
                 block = slice(start, start + BLOCK_RUNNERS)
-                picks.extend(self._score_block(profiles[block], limits[block]))
-        return picks
+                blocks.append(self._score_block(runners.block(block), limits[block]))
+        return BlockPicks.joined(blocks) if blocks else self._score_block(runners, limits)
 
     def score_stream(self, records, chunk=4096):
         """(key, profile) pairs in, (key, Picks) out in the same order, `chunk` at a time."""
@@ -72,30 +116,24 @@ class BatchEngine:
             keys, profiles = zip(*batch)
             yield from zip(keys, self.score(profiles))
 
-    def _score_block(self, profiles, limits):
-        if not profiles:
-            return []
-        needs = self.rules.assess(profiles)
-        filters = FilterCombos(self.catalog, profiles)
-        numbers = Numbering()
-        asked = (numbers[(p.current_shoe, p.shortlist, k)] for p, k in zip(profiles, limits))
-        ask = np.fromiter(asked, dtype=np.intp, count=len(profiles))
+    def _score_block(self, runners, limits):
+        needs = self.rules.assess_runners(runners)
+        filters = FilterCombos(self.catalog, runners)
+        shown, shows = runners.fields(ASK_FIELDS)
+        first, ask = unique_rows(np.column_stack([shown, limits]))
+        asks = [(*shows[shown[i]], int(limits[i])) for i in first.tolist()]
         first, triple = unique_rows(np.column_stack([needs.requirements, filters.combo, ask]))
-        shared = self._triples(
-            needs, needs.requirements[first], filters, filters.combo[first], list(numbers), ask[first]
-        )
-        # Runners alike in requirement, filters, ask and warnings get the same (immutable) Picks.
-        first, alike = unique_rows(np.column_stack([triple, needs.warning_sets]))
-        distinct = []
-        for i in first.tolist():
-            ids, values, candidates = shared[triple[i]]
-            warned = needs.warning_sets[i]
-            distinct.append(Picks(ids, values, needs.warning_codes[warned], needs.triage_states[warned], candidates))
-        return [distinct[i] for i in alike.tolist()]
+        found = self._triples(needs, needs.requirements[first], filters, filters.combo[first], asks, ask[first])
+        return BlockPicks(triple, needs.warning_sets, *found, needs.warning_codes, needs.triage_states)
 
     def _triples(self, needs, requirement, filters, combo, asks, ask):
-        """(ids, scores, candidates) per distinct (requirement, filters, ask), a bounded step at a time."""
-        shared = [None] * len(requirement)
+        """(picked, scores, found, candidates) per distinct (requirement, filters, ask), a bounded step at a time."""
+        shared = (
+            np.full((len(requirement), self.top), -1, dtype=np.intp),
+            np.zeros((len(requirement), self.top)),
+            np.zeros(len(requirement), dtype=np.intp),
+            np.zeros(len(requirement), dtype=np.intp),
+        )
         step = max(1, STEP_CELLS // len(self.catalog))
         order = np.argsort(requirement, kind="stable")  # triples of a requirement share its scores
         for start in range(0, len(order), step):
@@ -148,17 +186,16 @@ class BatchEngine:
             if shortlisted and (pinned is not None or not settled[row]):
                 # More lines to look at, or a liked shoe's line to keep: the one-runner shortlist.
                 rows = np.flatnonzero(keep[row])
-                found = best[row][best[row] >= 0]
-                entries = shortlist(catalog, rows, part[row, rows], k, first=np.searchsorted(rows, found),
+                looked = best[row][best[row] >= 0]
+                entries = shortlist(catalog, rows, part[row, rows], k, first=np.searchsorted(rows, looked),
                                     pinned=pinned, assessment=bands[requirement[row]])  # fmt: skip
                 picked[row] = -1
                 picked[row, : len(entries)] = [r for r, _, _ in entries]
-        found = (picked >= 0).sum(axis=1).tolist()
-        ids = catalog.ids[np.maximum(picked, 0)].tolist()
-        values = np.clip(np.take_along_axis(part, np.maximum(picked, 0), axis=1), 0.0, 100.0).tolist()
-        counts = keep.sum(axis=1).tolist()
-        for row, (at, n) in enumerate(zip(triples.tolist(), found)):
-            shared[at] = (tuple(ids[row][:n]), tuple(values[row][:n]), counts[row])
+        rows_out, scores_out, found_out, candidates_out = shared
+        rows_out[triples, :width] = picked
+        scores_out[triples, :width] = np.clip(np.take_along_axis(part, np.maximum(picked, 0), axis=1), 0.0, 100.0)
+        found_out[triples] = (picked >= 0).sum(axis=1)
+        candidates_out[triples] = keep.sum(axis=1)
 
 
 @contextlib.contextmanager

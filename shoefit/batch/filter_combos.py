@@ -1,33 +1,26 @@
 """The distinct hard-filter combinations of a block of runners, and masks over the catalog for each."""
 
-import operator
-
 import numpy as np
 
 from ..core.catalog import TERRAIN_CODES, USE_BITS, WIDTH_BITS
-from .rule_block import unique_rows
+from .runners import numbered, unique_rows
 
-_FILTERS = operator.attrgetter("terrain", "width", "max_price", "brands", "exclude_brands")
+# The fields scoring.Filters.from_profile reads.
+FILTER_FIELDS = ("terrain", "width", "max_price", "brands", "exclude_brands", "use", "use_only")
 _TERRAIN_KEYS = {None: -1, **TERRAIN_CODES}
 _WIDTH_KEYS = {None: 0, **WIDTH_BITS}
 _USE_KEYS = {None: 0, **USE_BITS}
 
 
-def filters_of(profile):
-    """The hard filters of a profile, as scoring.Filters.from_profile reads them."""
-    return (*_FILTERS(profile), profile.use if profile.use_only else None)
-
-
 class FilterCombos:
-    """The distinct hard-filter combinations of a block of runners; masks over the catalog on demand."""
+    """The distinct hard-filter combinations of a block of runners (runners.py); masks over the catalog on demand."""
 
-    def __init__(self, catalog, profiles):
+    def __init__(self, catalog, runners):
         self.catalog = catalog
-        numbers = Numbering()
-        self.combo = np.fromiter(
-            map(numbers.__getitem__, map(filters_of, profiles)), dtype=np.intp, count=len(profiles)
-        )
-        combos = list(numbers)  # in order of their numbers
+        codes, fields = runners.fields(FILTER_FIELDS)
+        # A use filters only with use_only: runners apart in their use alone share a combination.
+        renumber, combos = numbered(((*f[:5], f[5] if f[6] else None) for f in fields), len(fields))
+        self.combo = renumber[codes]
         terrain = np.array([_TERRAIN_KEYS[c[0]] for c in combos], dtype=np.int16)
         width = np.array([_WIDTH_KEYS[c[1]] for c in combos], dtype=np.int16)
         price = np.array([np.inf if c[2] is None else c[2] for c in combos], dtype=np.float64)
@@ -60,11 +53,3 @@ class FilterCombos:
         for masks, which in others:
             out &= masks[which[combos]]
         return out
-
-
-class Numbering(dict):
-    """Numbers keys 0, 1, 2 ... in the order they are first looked up."""
-
-    def __missing__(self, key):
-        number = self[key] = len(self)
-        return number

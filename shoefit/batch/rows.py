@@ -7,7 +7,6 @@ the run writes them to the rejects file, one Reject per field error.
 import collections
 import difflib
 import functools
-import operator
 import re
 from dataclasses import dataclass
 
@@ -107,6 +106,9 @@ class CsvRows:
     only on its own cells. Each distinct cell text (or tuple, for pain_* and
     training_*) is judged once by the schema itself and remembered: a column
     holds a few dozen distinct answers, not a million.
+
+    `shoefit score` judges whole columns with these same judges (csv_columns.py);
+    read() is one row's way, and the reference the columnar path is tested against.
     """
 
     def __init__(self, header, catalog):
@@ -121,9 +123,9 @@ class CsvRows:
                 groups[name].append((at, column, key, fld))
         empty = Profile.from_dict(PROFILE_SCHEMA.load({}))
         self.defaults = {name: getattr(empty, name) for name in PROFILE_SCHEMA.fields}
+        # Per field given: its name, the positions of its cells, and its judge of those cells' texts.
         self.fields = [
-            (name, operator.itemgetter(*[at for at, *_ in columns]), _field_judge(name, columns))
-            for name, columns in groups.items()
+            (name, [at for at, *_ in columns], _field_judge(name, columns)) for name, columns in groups.items()
         ]
 
     def read(self, line, cells):
@@ -135,8 +137,8 @@ class CsvRows:
         key = (cells[self.id_at].strip() if self.id_at is not None else "") or str(line)
         values = dict(self.defaults)
         problems = []
-        for name, cells_of, judge in self.fields:
-            ok, outcome = judge(cells_of(cells))
+        for name, ats, judge in self.fields:
+            ok, outcome = judge(cells[ats[0]] if len(ats) == 1 else tuple(cells[at] for at in ats))
             if ok:
                 values[name] = outcome
             else:
@@ -144,14 +146,19 @@ class CsvRows:
         if problems:
             raise RowError(problems, key)
         profile = Profile(**values)
-        try:
-            check_against(self.catalog, profile)
-        except InvalidProfile as exc:
-            raise RowError(
-                [_error(column_of(e["field"]), _text(e.get("value")), e["message"]) for e in exc.errors], key
-            ) from None
+        if problems := catalog_problems(self.catalog, profile):
+            raise RowError(problems, key)
         asks = self.limit_at is not None and cells[self.limit_at].strip()
         return key, profile, profile.limit if asks else None
+
+
+def catalog_problems(catalog, profile):
+    """check_against's field errors, named by CSV column."""
+    try:
+        check_against(catalog, profile)
+    except InvalidProfile as exc:
+        return [_error(column_of(e["field"]), _text(e.get("value")), e["message"]) for e in exc.errors]
+    return []
 
 
 def column_of(path):
@@ -166,7 +173,7 @@ def _field_judge(name, columns):
 
     @functools.lru_cache(maxsize=FIELD_MEMO)
     def judge(cells):
-        cells = cells if len(columns) > 1 else (cells,)  # itemgetter of one index gives the cell itself
+        cells = cells if len(columns) > 1 else (cells,)  # one cell is judged by its text alone
         texts = {column: text.strip() for (_, column, _, _), text in zip(columns, cells)}
         body = _request_body(name, columns, texts)
         try:

@@ -1,6 +1,5 @@
 """The rules for a whole block of runners at once: assess() laid out as boolean columns and a matrix product."""
 
-import operator
 import threading
 from dataclasses import dataclass
 
@@ -8,8 +7,7 @@ import numpy as np
 
 from ..core.triage import STATES
 from ..core.vocabulary import ATTRIBUTE_NAMES, LEVEL_ORDER, RATING_MAX, RATING_MIN
-
-_FACTS = operator.attrgetter("facts")
+from .runners import ProfileRunners, unique_rows
 
 
 @dataclass(frozen=True)
@@ -35,10 +33,12 @@ class RuleBlock:
     so each condition is evaluated once per distinct value, with the same compiled
     test assess() uses, and looked up for every runner with that value.
     One per engine: the value tables grow as the engine meets new values.
+    With a weights overlay (KnowledgeBase.overlay), the weights get its multipliers as assess() gives them.
     """
 
-    def __init__(self, rules):
+    def __init__(self, rules, overlay=None, general=frozenset()):
         self.rules = rules
+        self.overlay = overlay
         conditions = list(dict.fromkeys(c for rule in rules for c in rule.conditions))
         column = {c: i for i, c in enumerate(conditions)}
         self.needs = np.zeros((len(conditions), len(rules)), dtype=np.float32)
@@ -53,8 +53,6 @@ class RuleBlock:
             (name, np.array(cols), _ValueTable(name, [conditions[i].holds for i in cols]))
             for name, cols in by_field.items()
         ]
-        names = list(by_field)
-        self.read = operator.itemgetter(*names) if len(names) > 1 else lambda facts: (facts[names[0]],)
         # Per rule and attribute its band; a rule silent on an attribute has no floor, no ceiling, no weight.
         self.lows = np.full((len(rules), len(ATTRIBUTE_NAMES)), RATING_MIN)
         self.highs = np.full_like(self.lows, RATING_MAX)
@@ -66,20 +64,28 @@ class RuleBlock:
             (np.flatnonzero(self.lows[:, a] > RATING_MIN), np.flatnonzero(self.highs[:, a] < RATING_MAX))
             for a in range(len(ATTRIBUTE_NAMES))
         ]
+        # Per rule, the attributes it asks for when it is not one every runner gets: what the overlay's floor keeps.
+        self.tells = np.zeros_like(self.lows, dtype=bool)
+        for j, rule in enumerate(rules):
+            if rule.id not in general:
+                self.tells[j, [i for i, _ in rule.contributions]] = True
         self.requiring_rules = [j for j, rule in enumerate(rules) if rule.requires]
         self.warning_rules = [j for j, rule in enumerate(rules) if rule.warning]
 
     def assess(self, profiles):
-        held = np.empty((len(profiles), len(self.needs)), dtype=np.float32)
-        if self.fields and profiles:
-            # One field's values for every runner, then each looked up in its table: loops in C.
-            values = zip(*map(self.read, map(_FACTS, profiles)), strict=True)
-            for i, ((name, cols, table), column) in enumerate(zip(self.fields, values, strict=True)):
+        return self.assess_runners(ProfileRunners(list(profiles)))
+
+    def assess_runners(self, runners):
+        """A BlockAssessment of `runners` (runners.py): each fact read as codes into its distinct values."""
+        held = np.empty((len(runners), len(self.needs)), dtype=np.float32)
+        if len(runners):
+            for i, (name, cols, table) in enumerate(self.fields):
                 if len(table) > _ValueTable.MAX_VALUES:
                     # Free-form numbers could grow a table without end: start afresh.
                     table = _ValueTable(name, table.tests)
                     self.fields[i] = (name, cols, table)
-                held[:, cols] = table.truth(column)
+                codes, values = runners.fact(name)
+                held[:, cols] = table.truth(values)[codes]
         fired = (held @ self.needs) == self.counts
         # Far fewer runners differ in which requiring rules fire than in their answers.
         first, requirements = unique_rows(np.packbits(fired[:, self.requiring_rules], axis=1))
@@ -109,6 +115,9 @@ class RuleBlock:
             floors = float(self.weights[mine & (self.lows[:, a] > high), a].sum())
             ceilings = float(self.weights[mine & (self.highs[:, a] < low), a].sum())
             lows[row, a] = highs[row, a] = (low * floors + high * ceilings) / (floors + ceilings)
+        if self.overlay is not None:
+            # The same products as assess(): each combined weight times the multiplier its runner gets.
+            weights = weights * self.overlay.applied((on @ self.tells) > 0)
         return lows, highs, weights
 
     def _warning_codes(self, warned):
@@ -143,19 +152,9 @@ class _ValueTable(dict):
             return code
 
     def truth(self, values):
-        """(runners x conditions) truth of this field's conditions for each runner's value."""
+        """(values x conditions) truth of this field's conditions for each of these values."""
         codes = np.fromiter(map(self.__getitem__, values), dtype=np.intp, count=len(values))
         table = self.table
         if len(table) < len(self.rows):
             table = self.table = np.array(self.rows, dtype=bool).reshape(-1, len(self.tests))
         return table[codes]
-
-
-def unique_rows(matrix):
-    """(index of each distinct row's first occurrence, each row's distinct-row index)."""
-    matrix = np.ascontiguousarray(matrix)
-    if matrix.shape[1] == 0:
-        return np.zeros(min(1, len(matrix)), dtype=np.intp), np.zeros(len(matrix), dtype=np.intp)
-    keys = matrix.view(np.dtype((np.void, matrix.dtype.itemsize * matrix.shape[1]))).ravel()
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)

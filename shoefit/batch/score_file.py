@@ -66,7 +66,7 @@ def score_file(source_path, output_path, *, sources, catalog, knowledge, rejects
     summary = Summary()
     clock = Stopwatch()
     with paused_gc(), open_source(source_path) as source:
-        job = Job(source.format, source.header, output_kind, top)
+        job = Job(source.format, source.header, output_kind, top, str(source_path))
         with (
             atomic_file(output_path) as fh,
             writer(output_kind, fh, PICKS_SCHEMA) as write,

@@ -1,8 +1,6 @@
 """Where a run's inputs come from: the profiles file read a chunk at a time, and the catalog and rules."""
 
 import contextlib
-import csv
-import io
 import itertools
 from dataclasses import dataclass, field
 
@@ -11,14 +9,17 @@ from ..core.catalog_csv import read_bytes
 from ..core.knowledge import table_text
 from ..core.knowledge_base import KnowledgeBase
 from ..core.rules import RulesError
+from ..core.weights_overlay import WeightsOverlay
+from .csv_split import read_header, record_chunks
 from .formats import INPUT_FORMATS, InputError, format_of
 from .rows import check_header
 
 
 @dataclass
 class Chunk:
-    records: list  # (line, CSV cells | a malformed-CSV message | a JSON line)
+    records: object  # CSV: the bytes of whole records (csv_split.py); JSON Lines: (line, raw line) pairs
     end: int  # input bytes read so far, for progress
+    line: int = 0  # CSV: the file line the bytes start on
 
 
 class CsvSource:
@@ -27,32 +28,13 @@ class CsvSource:
     def __init__(self, fh, name):
         self.fh = fh
         self.name = name
-        self.reader = csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""), strict=True)
-        try:
-            header = next(self.reader)
-        except StopIteration:
-            raise InputError(f"{name}: empty file: expected a header row") from None
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise InputError(f"{name}: line 1: unreadable header: {exc}") from None
+        header, self.lines = read_header(fh, name)
         self.header = tuple(h.strip() for h in header)
         check_header(self.header, name)
 
-    def records(self):
-        reader = self.reader
-        while True:
-            line = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield line, f"malformed CSV: {exc}"
-                continue
-            except UnicodeDecodeError:
-                raise InputError(f"{self.name}: near line {line}: not UTF-8 text") from None
-            # Blank lines, and rows of nothing but commas that spreadsheets export, are not runners.
-            if any(cells):
-                yield line, cells
+    def chunks(self, size):
+        for data, line, end in record_chunks(self.fh, size, self.lines + 1):
+            yield Chunk(data, end, line)
 
 
 class JsonSource:
@@ -62,10 +44,10 @@ class JsonSource:
     def __init__(self, fh, name):
         self.fh = fh
 
-    def records(self):
-        for line, raw in enumerate(self.fh, 1):
-            if raw.strip():
-                yield line, raw
+    def chunks(self, size):
+        records = ((line, raw) for line, raw in enumerate(self.fh, 1) if raw.strip())
+        while batch := list(itertools.islice(records, size)):
+            yield Chunk(batch, self.fh.tell())
 
 
 @contextlib.contextmanager
@@ -80,18 +62,18 @@ def open_source(path):
 
 
 def chunks_of(source, size, clock):
-    records = source.records()
+    chunks = source.chunks(size)
     while True:
         with clock("read"):
-            batch = list(itertools.islice(records, size))
-        if not batch:
+            chunk = next(chunks, None)
+        if chunk is None:
             return
-        yield Chunk(batch, source.fh.tell())
+        yield chunk
 
 
 @dataclass(frozen=True)
 class Sources:
-    """The catalog's bytes and the rules' text, read once where a run starts.
+    """The catalog's bytes, the rules' text and the weights overlay's, read once where a run starts.
 
     Workers, in processes or on a Dask cluster, build their Catalog and
     KnowledgeBase from these rather than from paths: a remote worker cannot see
@@ -102,25 +84,35 @@ class Sources:
     catalog_name: str
     rules: str | None = field(default=None, repr=False)  # None: the bundled rules, as every shoefit of this version
     rules_name: str | None = None
+    weights: str | None = field(default=None, repr=False)  # None: no overlay, the rules' weights as written
+    weights_name: str | None = None
 
     @classmethod
-    def read(cls, catalog=None, rules_path=None):
-        """`catalog`: CSV bytes, a path, or None for the bundled one; `rules_path`: None for the bundled rules.
+    def read(cls, catalog=None, rules_path=None, weights_path=None):
+        """`catalog`: CSV bytes, a path, or None for the bundled one; `rules_path`: None for the bundled rules;
+        `weights_path`: a weights overlay (`shoefit calibrate`), or None for none.
 
-        CatalogError or RulesError when a file cannot be read, as Catalog.load and KnowledgeBase.load give.
+        CatalogError, RulesError or WeightsError when a file cannot be read or is invalid.
         """
+        weights = () if weights_path is None else (_overlay_text(weights_path), str(weights_path))
         if isinstance(catalog, (bytes, bytearray, memoryview)):
             data, name = bytes(catalog), "<bytes>"
         else:
             path = bundled_catalog_path() if catalog is None else catalog
             data, name = read_bytes(path), str(path)
-        if rules_path is None:
-            return cls(data, name)
-        return cls(data, name, *table_text(rules_path, "rules.toml", RulesError))
+        rules = (None, None) if rules_path is None else table_text(rules_path, "rules.toml", RulesError)
+        return cls(data, name, *rules, *weights)
 
     def load(self):
-        """(Catalog, KnowledgeBase); CatalogError or RulesError listing every problem."""
+        """(Catalog, KnowledgeBase); CatalogError, RulesError or WeightsError listing every problem."""
         catalog = Catalog.from_bytes(self.catalog, self.catalog_name)
+        overlay = None if self.weights is None else WeightsOverlay.from_text(self.weights, self.weights_name)
         if self.rules is None:
-            return catalog, KnowledgeBase.load()
-        return catalog, KnowledgeBase.from_text(self.rules, self.rules_name)
+            return catalog, KnowledgeBase.load(overlay=overlay)
+        return catalog, KnowledgeBase.from_text(self.rules, self.rules_name, overlay)
+
+
+def _overlay_text(path):
+    WeightsOverlay.load(path)  # checked here, where the run starts, not in every worker
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()

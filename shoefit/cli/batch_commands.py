@@ -11,6 +11,7 @@ from .. import config
 from ..core.catalog_csv import CatalogError
 from ..core.rules import RulesError
 from ..core.vocabulary import LIMIT_MAX, LIMIT_MIN
+from ..core.weights_overlay import WeightsError
 from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_REJECTS, EXIT_TERMINATED, fail
 
 
@@ -41,9 +42,10 @@ def batch_command(run):
             return fail(f"{exc.name} is needed for batch files: pip install 'shoefit[batch]'")
         try:
             settings = config.load()
-            sources = Sources.read(args.catalog or settings["CATALOG"], settings["RULES"])
+            weights = settings["WEIGHTS"] if args.weights is None else (args.weights or None)
+            sources = Sources.read(args.catalog or settings["CATALOG"], settings["RULES"], weights)
             catalog, knowledge = sources.load()
-        except (CatalogError, RulesError) as exc:
+        except (CatalogError, RulesError, WeightsError) as exc:
             return fail(*exc.problems, f"{len(exc.problems)} problem(s); nothing was scored")
         except config.ConfigError as exc:
             return fail(str(exc))
@@ -98,6 +100,7 @@ def score(args, sources, catalog, knowledge):
             f"{summary.rows:,} rows to {args.output} in {seconds:.1f} s ({summary.read / seconds:,.0f} rows read/s)",
             file=sys.stderr,
         )
+        _say_overlay("score", knowledge)
     if args.timings:
         stages = ", ".join(f"{stage} {summary.seconds[stage]:.1f}" for stage in TIMED_STAGES)
         print(f"timings (s, summed over the processes): {stages}", file=sys.stderr)
@@ -111,7 +114,14 @@ def grid(args, sources, catalog, knowledge):
     write_batch(batch, args.output)
     runners = len(grid_runners())
     print(f"{args.output}: {runners} runner types x {len(catalog)} shoes, {batch.num_rows:,} rows", file=sys.stderr)
+    _say_overlay("grid", knowledge)
     return EXIT_OK
+
+
+def _say_overlay(command, knowledge):
+    overlay = knowledge.overlay
+    if overlay is not None:
+        print(f"shoefit {command}: weights overlay {overlay.version} ({overlay.fittings:,} fittings)", file=sys.stderr)
 
 
 # Each scoring process holds its own ~250 MB (interpreter, libraries, catalog, memos),
@@ -142,6 +152,9 @@ def _bounded(low, high):
 
 
 CATALOG_HELP = "catalog CSV (default: $SHOEFIT_CATALOG, else the bundled one, as the service)"
+WEIGHTS_HELP = (
+    "weights overlay from `shoefit calibrate` (default: $SHOEFIT_WEIGHTS, as the service; '' for the rules' weights)"
+)
 
 
 def add_score_command(commands):
@@ -156,6 +169,7 @@ def add_score_command(commands):
     run.add_argument("profiles", help="runner profiles: .csv, .jsonl or .ndjson")
     run.add_argument("-o", "--output", required=True, help="picks file: .csv, .jsonl or .parquet")
     run.add_argument("--catalog", help=CATALOG_HELP)
+    run.add_argument("--weights", metavar="WEIGHTS.toml", help=WEIGHTS_HELP)
     run.add_argument("--top", type=_bounded(LIMIT_MIN, LIMIT_MAX), default=10, help="picks per runner (default 10)")
     run.add_argument("--rejects", help="write rejected rows here (.csv, or .jsonl) instead of listing them on stderr")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
@@ -194,5 +208,6 @@ def add_grid_command(commands):
     )
     table.add_argument("-o", "--output", required=True, help="table file: .csv, .jsonl or .parquet")
     table.add_argument("--catalog", help=CATALOG_HELP)
+    table.add_argument("--weights", metavar="WEIGHTS.toml", help=WEIGHTS_HELP)
     table.add_argument("--top", type=_bounded(1, 1 << 31), help="keep only the K best shoes per runner type")
     table.set_defaults(run=batch_command(grid))

@@ -1,8 +1,8 @@
-"""The `shoefit` command line: the parser, and each command's module (catalog, batch, database)."""
+"""The `shoefit` command line: the parser, and each command's module (catalog, batch, database, calibration)."""
 
 import argparse
 
-from . import batch_commands, catalog_commands, db_commands
+from . import batch_commands, calibrate_commands, catalog_commands, db_commands
 
 
 def version():
@@ -22,6 +22,7 @@ def main(argv=None):
     score_parser = batch_commands.add_score_command(commands)
     batch_commands.add_grid_command(commands)
     db_commands.add_commands(commands)
+    calibrate_commands.add_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "score" and args.scheduler is not None and args.engine != "dask":
         score_parser.error("--scheduler ADDRESS needs --engine dask")

@@ -64,6 +64,7 @@ class Why:
             r for r in self.required if any(reason.id not in assessment.general for reason in assessment.reasons[r[1]])
         ]
         self.head = [] if self.told else [ALL_ROUND]
+        self.tuned = assessment.tuned
         self.width = f"Offered in {WIDTHS[profile.width]['label'].lower()} width." if profile.width else None
         self.budget = profile.max_price
 
@@ -86,9 +87,15 @@ class Why:
         lines, told = [], set()
         for i, attr, low, high, reason in chosen:
             # One rule behind two attributes: its reason is told once.
-            lines.append(_line(attr, values[i], low, high, None if reason in told else reason))
+            line = _line(attr, values[i], low, high, None if reason in told else reason)
+            lines.append(f"{line} {tuned_line(self.tuned[attr])}" if attr in self.tuned else line)
             told.add(reason)
         return lines
+
+
+def tuned_line(multiplier):
+    """What a why-line adds when the store's weights overlay changed the requirement's weight."""
+    return f"This store's kept and returned try-ons make it count {multiplier:g}x."
 
 
 def _reason(assessment, i):

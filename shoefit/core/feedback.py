@@ -194,7 +194,8 @@ class Feedback:
             if low > high:
                 low = max(notes.low, min(rules.low, notes.high))
                 high = min(notes.high, max(rules.high, notes.low))
-            lows[i], highs[i], weights[i] = low, high, rules.weight + notes.weight
+            # The rules' weight as the store's overlay tuned it; what the runner felt is their own evidence.
+            lows[i], highs[i], weights[i] = low, high, rules.weight * assessment.tuned.get(attr, 1.0) + notes.weight
             merged = reasons.setdefault(attr, []) + effects
             merged.sort(key=lambda reason: -reason.requires[attr].weight)
             reasons[attr] = merged

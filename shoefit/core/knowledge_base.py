@@ -1,5 +1,6 @@
 """The knowledge base: the rules table applied to one runner, giving what a shoe must offer and what to tell them."""
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ class Assessment:
     fired: tuple
     withheld: tuple = ()  # advice codes kept back until a doctor has seen the runner
     general: frozenset = frozenset()  # ids of the rules every runner gets, whatever they answer
+    tuned: dict = dataclasses.field(default_factory=dict)  # attribute -> the weights overlay's multiplier, when not 1
 
     def requirements(self):
         lows, highs, weights = self.lows.tolist(), self.highs.tolist(), self.weights.tolist()
@@ -39,6 +41,7 @@ class Assessment:
                 "max": round(highs[i], 2),
                 "wanted": wanted(attr, lows[i], highs[i]),
                 "weight": round(weights[i], 2),
+                **({"tuned": self.tuned[attr]} if attr in self.tuned else {}),
                 "reasons": [reason.reason_entries[attr] for reason in self.reasons[attr]],
             }
             for i, attr in enumerate(ATTRIBUTE_NAMES)
@@ -47,18 +50,23 @@ class Assessment:
 
 
 class KnowledgeBase:
-    def __init__(self, rules):
+    def __init__(self, rules, overlay=None):
         self.rules = tuple(rules)
         # What a runner who answers nothing is told: the why-lines speak of the rest first.
         self.general = frozenset(rule.id for rule in self.rules if rule.applies(Profile().facts))
+        self.overlay = overlay  # a store's WeightsOverlay, or None: the rules' weights as written
 
     @classmethod
-    def load(cls, path=None):
-        return cls.from_text(*table_text(path, "rules.toml", RulesError))
+    def load(cls, path=None, overlay=None):
+        return cls.from_text(*table_text(path, "rules.toml", RulesError), overlay)
 
     @classmethod
-    def from_text(cls, text, name):
-        return cls(parse_rules(parse_table(text, name, RulesError).get("rules"), name))
+    def from_text(cls, text, name, overlay=None):
+        return cls(parse_rules(parse_table(text, name, RulesError).get("rules"), name), overlay)
+
+    def with_overlay(self, overlay):
+        """These rules with another weights overlay (None: none)."""
+        return type(self)(self.rules, overlay)
 
     def assess(self, profile):
         facts = profile.facts
@@ -85,14 +93,28 @@ class KnowledgeBase:
             if rule.advice_entry and rule.advice["code"] not in advice and rule.advice["code"] not in withheld:
                 (withheld if urgent and rule.active else advice)[rule.advice["code"]] = rule.advice_entry
         combined = [combine(b) for b in bands]
+        weights, tuned = self._tuned(np.array([c.weight for c in combined]), fired)
         return Assessment(
             np.array([c.low for c in combined]),
             np.array([c.high for c in combined]),
-            np.array([c.weight for c in combined]),
+            weights,
             reasons,
             ordered,
             list(advice.values()),
             tuple(rule.id for rule in fired),
             tuple(withheld),
             self.general,
+            tuned,
         )
+
+    def _tuned(self, weights, fired):
+        """The weights with the overlay's multipliers, and {attribute: multiplier} where one changed a weight."""
+        if self.overlay is None:
+            return weights, {}
+        told = np.zeros(len(ATTRIBUTE_NAMES), dtype=bool)
+        for rule in fired:
+            if rule.id not in self.general:
+                told[[i for i, _ in rule.contributions]] = True
+        multipliers = self.overlay.applied(told)
+        changed = (multipliers != 1.0) & (weights > 0)
+        return weights * multipliers, {ATTRIBUTE_NAMES[i]: float(multipliers[i]) for i in np.flatnonzero(changed)}

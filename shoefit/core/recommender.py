@@ -121,6 +121,8 @@ class Recommender:
         if feedback is not None:
             body["feedback"] = feedback
         body["catalog"] = self.catalog_info()
+        if self.knowledge.overlay is not None:
+            body["calibration"] = self.knowledge.overlay.info()
         return body
 
     def _mask_and_points(self, filters, feedback, current):

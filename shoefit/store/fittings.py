@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from .engine import WRITES, create_engine
 from .tables import FittingRow, TryOnRow
 
 SQLITE_FILE = "shoefit.sqlite3"
+OUTCOMES_PER_FETCH = 1000  # rows fetched at a time when a whole store's try-ons are read
 
 
 class NotFound(ShoefitError):
@@ -167,6 +169,45 @@ class Store:
                 raise NotFound(fitting_id)
             rows = session.scalars(sa.select(TryOnRow).where(TryOnRow.fitting_id == fitting_id).order_by(TryOnRow.id))
             return [_tryon(row) for row in rows]
+
+    def outcomes(self) -> Iterator[tuple[Fitting, list[TryOnRecord]]]:
+        """Every fitting that has try-ons, with them in the order they were recorded: what `shoefit calibrate` reads.
+
+        Streamed a fitting at a time, so a store's whole history never sits in memory as rows.
+        """
+        query = sa.select(FittingRow, TryOnRow).join(TryOnRow).order_by(FittingRow.id, TryOnRow.id)
+        with self._reading() as session:
+            current, tried = None, []
+            for fitting, tryon in session.execute(query.execution_options(yield_per=OUTCOMES_PER_FETCH)):
+                if current is not None and fitting.id != current.id:
+                    yield _fitting(current), tried
+                    tried = []
+                current = fitting
+                tried.append(_tryon(tryon))
+            if current is not None:
+                yield _fitting(current), tried
+
+    def count_fittings(self) -> int:
+        with self._reading() as session:
+            return session.scalar(sa.select(sa.func.count()).select_from(FittingRow))
+
+    def add_fittings(self, fittings) -> int:
+        """Store (profile, [(shoe_id, comfort, fit_notes, decision)]) pairs in one transaction; how many.
+
+        For a synthetic store (`shoefit simulate-fittings`) or an import: one commit, not one per try-on.
+        """
+        now, count = _now(), 0
+        with self._writing.begin() as session:
+            for profile, tryons in fittings:
+                row = FittingRow(id=secrets.token_urlsafe(16), profile=profile, version=1, created_at=now,
+                                 updated_at=now, active_at=now)  # fmt: skip
+                session.add(row)
+                for shoe_id, comfort, fit_notes, decision in tryons:
+                    _check_tryon(comfort, decision)
+                    session.add(TryOnRow(fitting_id=row.id, shoe_id=shoe_id, comfort=comfort,
+                                         fit_notes=list(fit_notes), decision=decision, created_at=now))  # fmt: skip
+                count += 1
+        return count
 
     # -------------------------------------------------------------- operations
 

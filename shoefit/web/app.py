@@ -1,5 +1,7 @@
 """The app factory: settings, the served catalog, the fittings store, the routes and the per-request machinery."""
 
+import functools
+
 import flask
 
 from .. import config as settings
@@ -13,11 +15,21 @@ API_TITLE = "shoefit"
 API_VERSION = "1.0"
 
 
+class Flask(flask.Flask):
+    """Flask, asking once per function whether it is a coroutine function rather than on every call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Flask calls ensure_sync for every hook and view of every request, and inspect's check costs more than
+        # some of the hooks. Bounded, in case an extension hands it a new function each time.
+        self.ensure_sync = functools.lru_cache(maxsize=1024)(super().ensure_sync)
+
+
 def create_app(config=None):
     """Build the app. `config` overrides SHOEFIT_* variables, keyed without the prefix."""
     cfg = settings.load(config)
     # Named "shoefit" wherever this module lives: the name is the app's logger and Flask's instance folder rule.
-    app = flask.Flask("shoefit", instance_relative_config=True, instance_path=settings.instance_path(cfg))
+    app = Flask("shoefit", instance_relative_config=True, instance_path=settings.instance_path(cfg))
     app.config.update(cfg)
     app.config.update(
         MAX_CONTENT_LENGTH=cfg["MAX_BODY_BYTES"],
@@ -37,7 +49,7 @@ def create_app(config=None):
     # Loaded before serving anything: an invalid catalog or rules file stops start-up. The catalog is the one the
     # instance folder's catalog.current names (an upload), else SHOEFIT_CATALOG.
     knowledge = KnowledgeBase.load(cfg["RULES"])
-    holder = CatalogHolder(app.instance_path, cfg["CATALOG"], knowledge, cfg["MEMO_SIZE"])
+    holder = CatalogHolder(app.instance_path, cfg["CATALOG"], knowledge, cfg["MEMO_SIZE"], cfg["WEIGHTS"])
     store = Store.for_instance(cfg["DATABASE_URL"], app.instance_path, cfg["DATABASE_TIMEOUT"])
     if cfg["AUTO_MIGRATE"]:
         store.upgrade()

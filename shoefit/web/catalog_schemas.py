@@ -117,9 +117,22 @@ class CatalogSummarySchema(ma.Schema):
     brands = f.Integer(required=True, metadata={"description": "How many brands the catalog has."})
 
 
+class CalibrationSchema(ma.Schema):
+    version = f.String(
+        required=True, metadata={"description": "The overlay's version, as `shoefit calibrate` wrote it."}
+    )
+    fittings = f.Integer(required=True, metadata={"description": "Fittings whose try-ons it was fitted on."})
+
+
 class CatalogSwapSchema(ma.Schema):
     catalog = f.Nested(CatalogSummarySchema, required=True, metadata={"description": "The catalog now served."})
     previous_version = f.String(required=True, metadata={"description": "The catalog served before."})
+    calibration = f.Nested(
+        CalibrationSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "The weights overlay now served (SHOEFIT_WEIGHTS), or null for none."},
+    )
 
 
 class CatalogProblemSchema(ma.Schema):

@@ -6,13 +6,14 @@ The client address is the one the rate limits count (web/limits.py): behind the 
 address they saw (TrustedProxies below).
 """
 
+import functools
 import ipaddress
 import logging
+import os
 import re
 import sys
 import time
-import uuid
-from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 import flask
 import orjson
@@ -21,40 +22,82 @@ HEADER = "X-Request-ID"
 # What a client may choose: enough for a uuid, a trace id or a kiosk's own counter, and nothing that could
 # break a log line or a header.
 CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Kept in the WSGI environ, which outlives the request context: AccessLog below reads it after Flask is done.
+ENVIRON_KEY = "shoefit.request_id"
 
 access_log = logging.getLogger("shoefit.access")
 
 
 def request_id():
     """The current request's id: the client's X-Request-ID when it is sane, else a new one."""
-    if "request_id" not in flask.g:
-        sent = flask.request.headers.get(HEADER, "")
-        flask.g.request_id = sent if CLIENT_ID.fullmatch(sent) else uuid.uuid4().hex
-    return flask.g.request_id
+    return _request_id(flask.request.environ)
+
+
+def _request_id(environ):
+    found = environ.get(ENVIRON_KEY)
+    if found is None:
+        sent = environ.get("HTTP_X_REQUEST_ID", "")
+        # 128 random bits as 32 hex digits, a uuid4's shape without the cost of building a UUID.
+        found = environ[ENVIRON_KEY] = sent if CLIENT_ID.fullmatch(sent) else os.urandom(16).hex()
+    return found
 
 
 def init_app(app, config):
-    if config["TRUSTED_PROXIES"]:
-        app.wsgi_app = TrustedProxies(app.wsgi_app, config["TRUSTED_PROXIES"])
-
     @app.after_request
     def echo_request_id(response):
         response.headers[HEADER] = request_id()
         return response
 
     fmt = config["ACCESS_LOG"]
-    if fmt == "off":
-        return
-    app.extensions["shoefit.access_log"] = _FORMATS[fmt]
-    if not access_log.handlers:
-        # Unless the deployment's logging configuration already routes these lines somewhere: stderr, once.
-        access_log.addHandler(_Stderr())
-        access_log.propagate = False
-    access_log.setLevel(logging.INFO)
-    # Signals rather than before/after_request: the clock starts before any before_request hook (a 415 or 429 is
-    # answered from one), and the line is written after every after_request hook has had its say.
-    flask.request_started.connect(_start, app)
-    flask.request_finished.connect(_finish, app)
+    if fmt != "off":
+        if not access_log.handlers:
+            # Unless the deployment's logging configuration already routes these lines somewhere: stderr, once.
+            access_log.addHandler(_Stderr())
+            access_log.propagate = False
+        access_log.setLevel(logging.INFO)
+        app.wsgi_app = AccessLog(app.wsgi_app, _FORMATS[fmt])
+    if config["TRUSTED_PROXIES"]:
+        # Outside AccessLog: the address logged is the one the proxies saw.
+        app.wsgi_app = TrustedProxies(app.wsgi_app, config["TRUSTED_PROXIES"])
+
+
+class AccessLog:
+    """WSGI middleware: the access line, once the response is made.
+
+    At the WSGI layer rather than in Flask's signals: the clock starts before any before_request hook (a 415 or 429
+    is answered from one), the line is written after every after_request hook has had its say, and what it names
+    is read from the environ once rather than through the request proxy field by field.
+    """
+
+    def __init__(self, app, line):
+        self.app = app
+        self.line = line  # entry -> text
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        answered = []
+
+        def start(status, headers, exc_info=None):
+            answered.append(status)
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, start)
+        if answered:
+            self._log(environ, int(answered[-1][:3]), started)
+        return body
+
+    def _log(self, environ, status, started):
+        entry = {
+            "time": _now(),
+            "request_id": _request_id(environ),
+            "remote_addr": environ.get("REMOTE_ADDR"),
+            "method": environ.get("REQUEST_METHOD", "GET").upper(),
+            "path": _path(environ),
+            "query": _query_names(environ),
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        access_log.info(self.line(entry))
 
 
 class TrustedProxies:
@@ -105,24 +148,30 @@ def _address(text):
     return getattr(parsed, "ipv4_mapped", None) or parsed
 
 
-def _start(app, **extra):
-    flask.g.started = time.perf_counter()
+def _now():
+    # ISO 8601 in UTC to the millisecond, as datetime.isoformat(timespec="milliseconds") writes it.
+    seconds, ns = divmod(time.time_ns(), 1_000_000_000)
+    return f"{_utc_second(seconds)}.{ns // 1_000_000:03d}+00:00"
 
 
-def _finish(app, response, **extra):
-    request = flask.request
-    started = flask.g.get("started", time.perf_counter())
-    entry = {
-        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        "request_id": request_id(),
-        "remote_addr": request.remote_addr,
-        "method": request.method,
-        "path": request.path,
-        "query": sorted(set(request.args)),
-        "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-    }
-    access_log.info(app.extensions["shoefit.access_log"](entry))
+@functools.lru_cache(maxsize=4)
+def _utc_second(seconds):
+    # Formatted once a second, not once a request.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
+def _path(environ):
+    # What werkzeug makes request.path of: PATH_INFO's bytes as UTF-8, one leading slash.
+    return "/" + (environ.get("PATH_INFO") or "").encode("latin-1").decode(errors="replace").lstrip("/")
+
+
+def _query_names(environ):
+    query = environ.get("QUERY_STRING", "")
+    if not query:
+        return []
+    # The names request.args holds (werkzeug parses the query this way), never the values.
+    pairs = parse_qsl(query.encode("latin-1").decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+    return sorted({name for name, _ in pairs})
 
 
 def _json(entry):

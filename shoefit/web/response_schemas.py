@@ -11,7 +11,9 @@ from marshmallow import validate as v
 from ..core.requirements import KINDS
 from ..core.validation import one_of, term
 from ..core.vocabulary import ATTRIBUTES, COMFORT_MAX, COMFORT_MIN, DECISIONS, FIT_ISSUES, TRIAGE, USES, WARNING_LEVELS
-from .catalog_schemas import CatalogInfoSchema, ProblemSchema
+from .catalog_schemas import CalibrationSchema, CatalogInfoSchema, ProblemSchema
+
+CALIBRATION = "With a weights overlay (SHOEFIT_WEIGHTS, from `shoefit calibrate`): the one the answer used."
 
 
 class SourceSchema(ma.Schema):
@@ -37,7 +39,12 @@ class RequirementSchema(ma.Schema):
     min = f.Float(required=True, metadata={"description": "The band's floor on the 1-5 scale (1: none)."})
     max = f.Float(required=True, metadata={"description": "The band's ceiling on the 1-5 scale (5: none)."})
     wanted = f.String(required=True, metadata={"description": "The band in words and units: '4.5 or more', '6-10 mm'."})
-    weight = f.Float(required=True, metadata={"description": "Sum of the weights of the rules behind it."})
+    weight = f.Float(
+        required=True, metadata={"description": "Sum of the weights of the rules behind it, times `tuned`."}
+    )
+    tuned = f.Float(
+        metadata={"description": "The store's weights overlay's multiplier (0.5-2), when it changed this weight."}
+    )
     reasons = f.List(f.Nested(ReasonSchema), required=True)
 
 
@@ -150,6 +157,7 @@ class RequirementsResponseSchema(ma.Schema):
     advice = f.List(f.Nested(AdviceSchema), required=True)
     evidence = f.List(f.Nested(EvidenceSchema), required=True, metadata={"description": "Each research note once."})
     catalog = f.Nested(CatalogInfoSchema, required=True)
+    calibration = f.Nested(CalibrationSchema, metadata={"description": CALIBRATION})
 
 
 class RecommendationsResponseSchema(RequirementsResponseSchema):
@@ -182,3 +190,4 @@ class BatchResponseSchema(ma.Schema):
     scored = f.Integer(required=True)
     failed = f.Integer(required=True)
     catalog = f.Nested(CatalogInfoSchema, required=True)
+    calibration = f.Nested(CalibrationSchema, metadata={"description": CALIBRATION})

@@ -19,7 +19,8 @@ def json_response(body, status=200):
     # Responses are built as plain dicts (or already JSON bytes) by the recommender;
     # serialising them directly skips a marshmallow dump that would cost more than the scoring.
     payload = body if isinstance(body, bytes) else dumps(body)
-    return flask.current_app.response_class(payload, status=status, mimetype="application/json")
+    # content_type rather than mimetype: the same header, without werkzeug working out a charset it would not add.
+    return flask.current_app.response_class(payload, status=status, content_type="application/json")
 
 
 def conditional(tag, build):

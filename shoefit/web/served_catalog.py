@@ -28,6 +28,8 @@ from ..core.catalog import Catalog, bundled_catalog_path
 from ..core.catalog_csv import CatalogError, CatalogProblem, read_bytes
 from ..core.recommender import Recommender
 from ..core.vocabulary import LIMIT_MAX
+from ..core.weights_overlay import WeightsError
+from .served_weights import WeightsPointer
 
 POINTER = "catalog.current"
 CATALOG_FILE = re.compile(r"catalog-[0-9a-f]{16}\.csv")
@@ -53,11 +55,15 @@ class ServedCatalog:
 class CatalogHolder:
     """Holds the ServedCatalog in force; swaps it for an uploaded, reloaded or pointed-to catalog."""
 
-    def __init__(self, folder, configured, knowledge, memo_size):
+    def __init__(self, folder, configured, knowledge, memo_size, weights=None):
         self.folder = Path(folder)
         self.pointer = self.folder / POINTER
         self.configured = configured
-        self.knowledge = knowledge
+        # SHOEFIT_WEIGHTS, checked whole here: a bad overlay stops start-up as a bad catalog does.
+        self.weights = WeightsPointer(self.folder, weights)
+        overlay, text = self.weights.read_configured()
+        self.knowledge = knowledge.with_overlay(overlay)
+        self._weights_seen = self.weights.publish(text)
         self.memo_size = memo_size
         self.interval = CHECK_SECONDS
         # Held while the files or the catalog in force change; a request that finds it taken serves what is in force.
@@ -77,14 +83,20 @@ class CatalogHolder:
                 self._lock.release()
         return self._in_force
 
-    def upload(self, data, name):
+    def upload(self, data, name, weights=None):
         """Validate the CSV `data` in full, then make it the catalog of every worker: (previous, now) ServedCatalog.
 
+        `weights`: (overlay, its text) to serve with it, from reload(); None keeps the overlay in force.
         Raises CatalogError listing every problem, and then nothing has changed.
         """
         with paused_gc():
             catalog = Catalog.from_bytes(data, name)
-        fresh = None if catalog.version == self._in_force.catalog.version else self._serve(catalog)
+        knowledge = self.knowledge
+        if weights is not None and weights[0] != knowledge.overlay:
+            knowledge = knowledge.with_overlay(weights[0])
+        in_force = self._in_force
+        unchanged = catalog.version == in_force.catalog.version and knowledge is in_force.recommender.knowledge
+        fresh = None if unchanged else self._serve(catalog, knowledge)
         with self._lock:
             self.folder.mkdir(parents=True, exist_ok=True)
             file_name = catalog_file(catalog.version)
@@ -92,15 +104,20 @@ class CatalogHolder:
             catalog_built.save(catalog, _built(self.folder / file_name))
             # The pointer goes last: another worker that sees it finds the catalog file complete.
             self._seen = _write(self.pointer, f"{file_name}\n".encode())
+            if knowledge is not self.knowledge:
+                self._weights_seen = self.weights.publish(weights[1])
+                self.knowledge = knowledge
             previous = self._in_force
-            if previous.catalog.version != catalog.version:
+            if previous.catalog.version != catalog.version or previous.recommender.knowledge is not knowledge:
                 self._swap(fresh or self._serve(catalog))
             return previous, self._in_force
 
     def reload(self):
-        """Re-read the configured catalog (SHOEFIT_CATALOG or the bundled one) and serve it as upload() does."""
+        """Re-read the configured catalog (SHOEFIT_CATALOG or the bundled one) and weights overlay (SHOEFIT_WEIGHTS),
+        and serve them as upload() does. CatalogError or WeightsError, and then nothing has changed."""
+        weights = self.weights.read_configured()
         path = bundled_catalog_path() if self.configured is None else self.configured
-        return self.upload(read_bytes(path), str(path))
+        return self.upload(read_bytes(path), str(path), weights)
 
     def catch_up(self):
         """Serve the catalog the pointer names now, however big: a worker forked after an upload, before it serves."""
@@ -120,6 +137,7 @@ class CatalogHolder:
         return catalog
 
     def _follow_pointer(self, inline=False):
+        self._follow_weights()
         # While a catalog loads, a newer pointer waits: it is seen at the first look after that load.
         if self._loading is not None and self._loading.is_alive():
             return
@@ -140,6 +158,21 @@ class CatalogHolder:
             self._cannot_follow(exc)
             return
         self._swap(self._serve(catalog))
+
+    def _follow_weights(self):
+        seen = self.weights.signature()
+        if seen == self._weights_seen:
+            return
+        self._weights_seen = seen
+        try:
+            overlay = self.weights.pointed()
+        except (WeightsError, OSError) as exc:
+            log.error("%s: cannot follow; still serving with the overlay in force: %s", self.weights.pointer, exc)
+            return
+        if overlay != self.knowledge.overlay:
+            self.knowledge = self.knowledge.with_overlay(overlay)
+            log.warning("weights overlay now %s", overlay.version if overlay else "none")
+            self._swap(self._serve(self._in_force.catalog))
 
     def _load_and_swap(self, file_name, seen):
         start = time.monotonic()
@@ -178,11 +211,12 @@ class CatalogHolder:
             raise CatalogError([problem])
         return name
 
-    def _serve(self, catalog):
+    def _serve(self, catalog, knowledge=None):
+        knowledge = self.knowledge if knowledge is None else knowledge
         return ServedCatalog(
             catalog,
-            Recommender(catalog, self.knowledge, self.memo_size),
-            BatchEngine(catalog, self.knowledge, top=LIMIT_MAX),
+            Recommender(catalog, knowledge, self.memo_size),
+            BatchEngine(catalog, knowledge, top=LIMIT_MAX),
         )
 
     def _swap(self, served):

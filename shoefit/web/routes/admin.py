@@ -12,6 +12,7 @@ import flask
 from flask_smorest import Blueprint, abort
 
 from ...core.catalog_csv import CatalogError
+from ...core.weights_overlay import WeightsError
 from .. import catalog_schemas as schemas
 from ..context import catalog_holder, served_catalog
 from ..problems import documented
@@ -110,7 +111,8 @@ def reload_catalog():
     """Serve the configured catalog file again
 
     Re-reads SHOEFIT_CATALOG (or the bundled catalog), validated as an upload is; also
-    the way back to it after an upload.
+    the way back to it after an upload. Re-reads the weights overlay SHOEFIT_WEIGHTS too,
+    if one is set: a bad one is refused (422) and the one in force goes on serving.
     """
     return _replace_catalog(lambda holder: holder.reload())
 
@@ -123,4 +125,16 @@ def _replace_catalog(change):
         in_force = served_catalog().catalog.version
         detail = f"{len(exc.problems)} problem(s); catalog {in_force} keeps serving. First: {exc.problems[0]}"
         abort(422, title="Invalid catalog", message=detail, errors=[dataclasses.asdict(p) for p in exc.problems])
-    return json_response({"catalog": now.info(), "previous_version": previous.catalog.version})
+    except WeightsError as exc:
+        detail = (
+            f"{len(exc.problems)} problem(s); the weights overlay in force keeps serving: {'; '.join(exc.problems)}"
+        )
+        abort(422, title="Invalid weights overlay", message=detail)
+    overlay = now.recommender.knowledge.overlay
+    return json_response(
+        {
+            "catalog": now.info(),
+            "previous_version": previous.catalog.version,
+            "calibration": None if overlay is None else overlay.info(),
+        }
+    )

@@ -50,9 +50,16 @@ def batch_recommendations(data):
     for (index, runner), picks in zip(accepted, engine.score(runners, [r.limit for r in runners]), strict=True):
         results[index] = _answer(index, runner, picks, engine)
     scored = len(accepted)
-    return json_response(
-        {"results": results, "scored": scored, "failed": len(items) - scored, "catalog": recommender().catalog_info()}
-    )
+    body = {
+        "results": results,
+        "scored": scored,
+        "failed": len(items) - scored,
+        "catalog": recommender().catalog_info(),
+    }
+    overlay = recommender().knowledge.overlay
+    if overlay is not None:
+        body["calibration"] = overlay.info()
+    return json_response(body)
 
 
 def _answer(index, runner, picks, engine):

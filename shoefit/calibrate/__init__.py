@@ -1,0 +1,1 @@
+"""Calibration: a store's kept and returned try-ons tune how much each requirement weighs (`shoefit calibrate`)."""
