@@ -320,8 +320,8 @@ def test_a_request_takes_the_catalog_once(app):
 
 def test_the_pointer_is_looked_at_once_a_second_at_most(app, monkeypatch):
     looks = []
-    signature = served._signature
-    monkeypatch.setattr(served, "_signature", lambda path: looks.append(path) or signature(path))
+    signature = served.signature
+    monkeypatch.setattr(served, "signature", lambda path: looks.append(path) or signature(path))
     client = app.test_client()
     for _ in range(30):
         client.get("/healthz")

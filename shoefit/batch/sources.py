@@ -9,7 +9,7 @@ from ..core.catalog_csv import read_bytes
 from ..core.knowledge import table_text
 from ..core.knowledge_base import KnowledgeBase
 from ..core.rules import RulesError
-from ..core.weights_overlay import WeightsOverlay
+from ..core.weights_overlay import WeightsOverlay, read_overlay
 from .csv_split import read_header, record_chunks
 from .formats import INPUT_FORMATS, InputError, format_of
 from .rows import check_header
@@ -94,7 +94,8 @@ class Sources:
 
         CatalogError, RulesError or WeightsError when a file cannot be read or is invalid.
         """
-        weights = () if weights_path is None else (_overlay_text(weights_path), str(weights_path))
+        # Checked here, where the run starts, not in every worker.
+        weights = () if weights_path is None else (read_overlay(weights_path)[1], str(weights_path))
         if isinstance(catalog, (bytes, bytearray, memoryview)):
             data, name = bytes(catalog), "<bytes>"
         else:
@@ -110,9 +111,3 @@ class Sources:
         if self.rules is None:
             return catalog, KnowledgeBase.load(overlay=overlay)
         return catalog, KnowledgeBase.from_text(self.rules, self.rules_name, overlay)
-
-
-def _overlay_text(path):
-    WeightsOverlay.load(path)  # checked here, where the run starts, not in every worker
-    with open(path, encoding="utf-8") as fh:
-        return fh.read()

@@ -64,12 +64,7 @@ class WeightsOverlay:
 
     @classmethod
     def load(cls, path):
-        try:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise WeightsError([f"{path}: cannot read: {exc}"]) from None
-        return cls.from_text(text, str(path))
+        return read_overlay(path)[0]
 
     @classmethod
     def from_text(cls, text, name):
@@ -94,6 +89,16 @@ class WeightsOverlay:
         if problems:
             raise WeightsError(problems)
         return cls(version, fittings, tryons, attributes, name)
+
+
+def read_overlay(path):
+    """(the WeightsOverlay in the file at `path`, the file's text); WeightsError if it cannot be read or is bad."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WeightsError([f"{path}: cannot read: {exc}"]) from None
+    return WeightsOverlay.from_text(text, str(path)), text
 
 
 def _tuned(attr, entry, where, problems):

@@ -23,12 +23,12 @@ from pathlib import Path
 
 from ..batch.engine import BatchEngine, paused_gc
 from ..core import catalog_built
-from ..core.atomic_file import atomic_file
 from ..core.catalog import Catalog, bundled_catalog_path
 from ..core.catalog_csv import CatalogError, CatalogProblem, read_bytes
 from ..core.recommender import Recommender
 from ..core.vocabulary import LIMIT_MAX
 from ..core.weights_overlay import WeightsError
+from .instance_files import signature, write
 from .served_weights import WeightsPointer
 
 POINTER = "catalog.current"
@@ -69,7 +69,7 @@ class CatalogHolder:
         # Held while the files or the catalog in force change; a request that finds it taken serves what is in force.
         self._lock = threading.Lock()
         self._loading = None  # the thread loading a catalog the pointer names, while one does
-        self._seen = _signature(self.pointer)
+        self._seen = signature(self.pointer)
         self._in_force = self._serve(self._first_catalog())
         self._checked = time.monotonic()
 
@@ -100,10 +100,10 @@ class CatalogHolder:
         with self._lock:
             self.folder.mkdir(parents=True, exist_ok=True)
             file_name = catalog_file(catalog.version)
-            _write(self.folder / file_name, data)
+            write(self.folder / file_name, data)
             catalog_built.save(catalog, _built(self.folder / file_name))
             # The pointer goes last: another worker that sees it finds the catalog file complete.
-            self._seen = _write(self.pointer, f"{file_name}\n".encode())
+            self._seen = write(self.pointer, f"{file_name}\n".encode())
             if knowledge is not self.knowledge:
                 self._weights_seen = self.weights.publish(weights[1])
                 self.knowledge = knowledge
@@ -142,7 +142,7 @@ class CatalogHolder:
         if self._loading is not None and self._loading.is_alive():
             return
         try:
-            seen = _signature(self.pointer)
+            seen = signature(self.pointer)
             if seen is None or seen == self._seen:
                 return
             self._seen = seen
@@ -230,25 +230,3 @@ def catalog_file(version):
 
 def _built(csv_path):
     return csv_path.with_suffix(".npz")
-
-
-def _signature(path):
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return _identity(stat)
-
-
-def _identity(stat):
-    # Every write replaces the file with a new one, so its inode tells writes apart even within one mtime tick.
-    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
-
-
-def _write(path, data):
-    """Write `data` to `path` atomically; the identity of the file written, as _signature() will see it."""
-    with atomic_file(path) as fh:
-        fh.write(data)
-        fh.flush()
-        identity = _identity(os.fstat(fh.fileno()))
-    return identity

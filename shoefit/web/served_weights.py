@@ -9,8 +9,8 @@ its next look (served_catalog.py), so an edit half-saved in the configured file 
 import hashlib
 import os
 
-from ..core.atomic_file import atomic_file
-from ..core.weights_overlay import WeightsOverlay
+from ..core.weights_overlay import WeightsOverlay, read_overlay
+from .instance_files import signature, write
 
 POINTER = "weights.current"
 
@@ -25,9 +25,7 @@ class WeightsPointer:
         """(the overlay SHOEFIT_WEIGHTS names, its text), (None, None) without one; WeightsError if it is bad."""
         if self.configured is None:
             return None, None
-        overlay = WeightsOverlay.load(self.configured)
-        with open(self.configured, encoding="utf-8") as fh:
-            return overlay, fh.read()
+        return read_overlay(self.configured)
 
     def publish(self, text):
         """Make `text` (None: no overlay) what the workers serve; the pointer's signature as signature() sees it."""
@@ -39,18 +37,11 @@ class WeightsPointer:
             return None
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"weights-{hashlib.sha256(text.encode()).hexdigest()[:16]}.toml"
-        with atomic_file(self.folder / name) as fh:
-            fh.write(text.encode())
-        with atomic_file(self.pointer) as fh:
-            fh.write(f"{name}\n".encode())
-        return self.signature()
+        write(self.folder / name, text.encode())
+        return write(self.pointer, f"{name}\n".encode())
 
     def signature(self):
-        try:
-            stat = os.stat(self.pointer)
-        except FileNotFoundError:
-            return None
-        return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        return signature(self.pointer)
 
     def pointed(self):
         """The overlay the pointer names now (None: none); WeightsError or OSError if it cannot be read."""
