@@ -95,7 +95,8 @@ class Why:
 
 def tuned_line(multiplier):
     """What a why-line adds when the store's weights overlay changed the requirement's weight."""
-    return f"This store's kept and returned try-ons make it count {multiplier:g}x."
+    more = "more" if multiplier > 1 else "less"
+    return f"This store's kept and returned try-ons make it count {more} here ({multiplier:g}x)."
 
 
 def _reason(assessment, i):
