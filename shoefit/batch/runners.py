@@ -63,8 +63,8 @@ class ProfileRunners:
 class ColumnRunners:
     """Runners as a code per field (np arrays, one entry per runner) into that field's distinct values (lists).
 
-    `memo`: (fact, its fields' values) -> the fact, shared by the blocks of one scorer: pain details and
-    the like repeat from chunk to chunk.
+    `memo`: (fields, their values) -> the facts they make, shared by the blocks of one scorer: pain details
+    and the like repeat from chunk to chunk.
     """
 
     MEMO = 1 << 16
@@ -72,6 +72,7 @@ class ColumnRunners:
     def __init__(self, codes, values, memo=None):
         self.codes, self.values = codes, values
         self.memo = {} if memo is None else memo
+        self.combos = {}  # fields -> fields(fields): the five pain facts read the same field
 
     def __len__(self):
         return len(next(iter(self.codes.values()))) if self.codes else 0
@@ -90,16 +91,18 @@ class ColumnRunners:
 
     def fact(self, name):
         sources = fact_sources(name)
-        codes, combos = self.fields(sources)
+        if sources not in self.combos:
+            self.combos[sources] = self.fields(sources)
+        codes, combos = self.combos[sources]
         if len(self.memo) > self.MEMO:
             self.memo.clear()
-        return codes, [self._fact(name, sources, combo) for combo in combos]
+        return codes, [self._facts(sources, combo)[name] for combo in combos]
 
-    def _fact(self, name, sources, combo):
-        key = (name, combo)
+    def _facts(self, sources, combo):
+        key = (sources, combo)
         if key not in self.memo:
-            # A fact depends on its sources only: a Profile with just them says what it is.
-            self.memo[key] = Profile(**dict(zip(sources, combo))).facts[name]
+            # Facts depend on their sources only: a Profile with just them says what they are.
+            self.memo[key] = Profile(**dict(zip(sources, combo))).facts
         return self.memo[key]
 
 
