@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from shoefit.batch import engine as batch
 from shoefit.batch.engine import BatchEngine
+from shoefit.batch.runners import unique_rows
 from shoefit.core.catalog import Catalog
 from shoefit.core.recommender import Recommender
 from shoefit.core.validation import InvalidProfile, check_against
@@ -243,3 +244,24 @@ def test_a_settled_greedy_is_what_every_representative_would_give(catalog, data)
         picks, settled = _greedy(catalog, ordered[:depth], score_of, k)
         if settled:
             assert picks == whole, depth
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(
+        [(np.uint8, 0, 255), (np.uint8, 0, 1), (np.int16, -1, 1), (np.intp, 0, 2), (np.intp, 0, 3000), (np.intp, -(2**40), 2**40)]
+    ),
+    shape=st.tuples(st.integers(0, 60), st.integers(1, 12)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_unique_rows_finds_each_distinct_row_and_its_first_place(kind, shape, seed):
+    # Rows are folded into int64 keys where they fit (few codes, packed bits), viewed as bytes where not.
+    dtype, low, high = kind
+    rng = np.random.default_rng(seed)
+    matrix = rng.integers(low, high, size=shape, endpoint=True).astype(dtype)
+    if len(matrix) > 2:
+        matrix[rng.integers(0, len(matrix), len(matrix) // 2)] = matrix[0]  # repeats
+    first, inverse = unique_rows(matrix)
+    assert (matrix[first][inverse] == matrix).all()
+    assert len(first) == len(np.unique(matrix, axis=0))
+    assert all(np.flatnonzero(inverse == inverse[f])[0] == f for f in first)

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shoefit.batch import formats
+from shoefit.batch import rows as rows_module
 from shoefit.batch.chunk_scorer import picks_batch
 from shoefit.batch.engine import BatchEngine
 from shoefit.batch.rows import CSV_COLUMNS, CsvRows, JsonRows, RowError
@@ -169,6 +170,20 @@ def test_csv_rows_are_judged_exactly_as_the_api_judges_requests(catalog, knowled
         assert batch_outcome(reader, 7, list(cells)) == wanted
         via_json = orjson.dumps(reference_body(row))
         assert batch_outcome(JsonRows(catalog), 7, via_json) == wanted
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_pain_and_training_cells_judged_one_by_one_are_judged_as_together(data):
+    # CsvRows judges these cells one at a time (tens of texts each, not tens of thousands of tuples):
+    # the outcome must be the one loading them together gives, errors and their order included.
+    for group in ("pain", "training"):
+        columns = [(at, column, *CSV_COLUMNS[column][1:]) for at, column in enumerate(CSV_COLUMNS)
+                   if CSV_COLUMNS[column][0] == group]  # fmt: skip
+        together = rows_module._cells_judge(group, columns)
+        (judge,) = [judge for name, _, judge in CsvRows(tuple(c for _, c, _, _ in columns), None).fields]
+        cells = tuple(data.draw(st.just("") | CELLS[column]) for _, column, _, _ in columns)
+        assert judge(cells) == together(cells)
 
 
 def test_a_rejected_cell_is_named_by_column_value_and_reason(catalog):

@@ -1,7 +1,9 @@
 """`shoefit score` and `shoefit grid`: files in, files out, exit codes, nothing half-written."""
 
 import csv
+import gc
 import json
+import multiprocessing
 import os
 import re
 import signal
@@ -411,3 +413,25 @@ def test_the_service_needs_no_pyarrow(tmp_path):
     )
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def _worker_settings(job, sources):
+    from threadpoolctl import threadpool_info
+
+    from shoefit.batch import workers
+
+    workers._start_worker(job, sources)
+    return sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}), gc.isenabled()
+
+
+def test_a_worker_process_runs_one_blas_thread_and_no_cycle_collector():
+    # Workers are as many as the cores: BLAS threads of their own spinning beside them cost a third of the wall time.
+    from concurrent.futures import ProcessPoolExecutor
+
+    from shoefit.batch.chunk_scorer import Job
+    from shoefit.batch.sources import Sources
+
+    job = Job("csv", ("id", "arch_type"), "csv", 5)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        threads, collecting = pool.submit(_worker_settings, job, Sources.read()).result(timeout=120)
+    assert threads == [1] and not collecting

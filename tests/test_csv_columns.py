@@ -21,7 +21,7 @@ from shoefit.batch import csv_parse
 from shoefit.batch.engine import BatchEngine
 from shoefit.batch.formats import InputError
 from shoefit.batch.rows import CsvRows, Reject, RowError
-from shoefit.batch.runners import fact_sources
+from shoefit.batch.runners import DERIVED_FACTS, fact_sources
 from shoefit.batch.score_file import score_file
 from shoefit.batch.sources import Sources
 from shoefit.core import profile as profile_module
@@ -204,4 +204,8 @@ def test_each_fact_comes_from_the_fields_runners_reads_it_from(body):
         sources = fact_sources(fact)
         alone = Profile(**{name: getattr(runner, name) for name in sources})
         assert alone.facts[fact] == runner.facts[fact], (fact, sources)
+    for fact, sources in DERIVED_FACTS.items():
+        # ColumnRunners reads each field alone and takes either.
+        either = any(Profile(**{name: getattr(runner, name)}).facts[fact] for name in sources)
+        assert either == runner.facts[fact], (fact, sources)
     assert profile_module.FACT_FIELDS is FACT_FIELDS

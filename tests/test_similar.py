@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from shoefit.core.catalog import Catalog
 from shoefit.web.catalog_schemas import SimilarShoesSchema
-from shoefit.core.similar import FEATURES, AttributeSpace, similarity, space
+from shoefit.core.similar import FEATURES, AttributeSpace, min_max_scaled, similarity, space
 
 from helpers import catalog_csv, shoe_row
 from test_api import assert_problem
@@ -103,3 +103,28 @@ def test_similar_shoes_errors(client, catalog):
 def test_similar_shoes_is_in_the_openapi_document(client):
     operation = client.get("/openapi.json").get_json()["paths"]["/v1/shoes/{shoe_id}/similar"]["get"]
     assert {"200", "404", "422"} <= set(operation["responses"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    raw=st.integers(1, 30).flatmap(
+        lambda n: st.lists(
+            st.lists(st.floats(-1e4, 1e4, allow_nan=False) | st.sampled_from([0.0, 1.5, 3.0]), min_size=4, max_size=4),
+            min_size=n,
+            max_size=n,
+        )
+    )
+)
+def test_the_space_scales_exactly_as_scikit_learn_does(raw):
+    # Scaled without importing scikit-learn (a batch worker's start), to the very same floats: answers stay as they were.
+    from sklearn.preprocessing import MinMaxScaler
+
+    raw = np.array(raw, dtype=np.float64)
+    assert np.array_equal(min_max_scaled(raw), MinMaxScaler().fit_transform(raw))
+
+
+def test_the_bundled_catalog_scales_exactly_as_scikit_learn_does(catalog):
+    from sklearn.preprocessing import MinMaxScaler
+
+    raw = np.array([[shoe[f] for f in FEATURES] for shoe in catalog.shoes], dtype=np.float64)
+    assert np.array_equal(space(catalog).scaled, MinMaxScaler().fit_transform(raw))

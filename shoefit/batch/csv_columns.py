@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from ..core.profile import Profile
 from ..core.validation import PROFILE_SCHEMA
 from .rows import CsvRows, Reject, RowError, _error, catalog_problems
-from .runners import ColumnRunners, unique_rows
+from .runners import ColumnRunners, distinct_tuples, unique_rows
 
 CATALOG_FIELDS = ("brands", "exclude_brands", "current_shoe")  # what check_against reads
 # First or last bytes after which str.strip() might take something off: ASCII whitespace, any non-ASCII.
@@ -107,7 +107,6 @@ def _distinct(columns, ats):
     encoded = [columns[at].dictionary_encode() for at in ats]
     if len(ats) == 1:
         return np.asarray(encoded[0].indices, dtype=np.intp), encoded[0].dictionary.to_pylist()
-    dictionaries = [e.dictionary.to_pylist() for e in encoded]
     matrix = np.column_stack([np.asarray(e.indices, dtype=np.intp) for e in encoded])
     first, codes = unique_rows(matrix)
-    return codes, [tuple(d[c] for d, c in zip(dictionaries, row)) for row in matrix[first].tolist()]
+    return codes, distinct_tuples([e.dictionary.to_pylist() for e in encoded], matrix[first])

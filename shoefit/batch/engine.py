@@ -15,21 +15,21 @@ import functools
 import gc
 import itertools
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
 
 from ..core.current_shoe import current_shoe
-from ..core.shortlist import depth_for, representatives, shortlist
+from ..core.shortlist import depth_for, pin, representatives, shortlist
 from .block_scoring import score_block, top_k_block
 from .block_shortlist import greedy_block
 from .filter_combos import FilterCombos
 from .rule_block import RuleBlock
 from .runners import ProfileRunners, unique_rows
 
-# A block's distinct requirements are found among this many runners at a time.
-BLOCK_RUNNERS = 16384
+# A block's distinct requirements are found among this many runners at a time: a whole chunk of
+# `shoefit score` (batch.CHUNK_RUNNERS), so that its numpy calls run over as many runners as they can.
+BLOCK_RUNNERS = 65536
 # Scores of one step are (requirements x shoes) floats: keep a step near 32 MB.
 STEP_CELLS = 4_000_000
 CACHED_CELLS = 1 << 18
@@ -121,7 +121,7 @@ class BatchEngine:
         filters = FilterCombos(self.catalog, runners)
         shown, shows = runners.fields(ASK_FIELDS)
         first, ask = unique_rows(np.column_stack([shown, limits]))
-        asks = [(*shows[shown[i]], int(limits[i])) for i in first.tolist()]
+        asks = Asks.of(self.catalog, [(*shows[shown[i]], int(limits[i])) for i in first.tolist()])
         first, triple = unique_rows(np.column_stack([needs.requirements, filters.combo, ask]))
         found = self._triples(needs, needs.requirements[first], filters, filters.combo[first], asks, ask[first])
         return BlockPicks(triple, needs.warning_sets, *found, needs.warning_codes, needs.triage_states)
@@ -140,62 +140,101 @@ class BatchEngine:
             triples = order[start : start + step]
             needed, local = np.unique(requirement[triples], return_inverse=True)
             scores = score_block(self.catalog, needs.lows[needed], needs.highs[needed], needs.weights[needed])
-            bands = [
-                SimpleNamespace(lows=needs.lows[r], highs=needs.highs[r], weights=needs.weights[r]) for r in needed
-            ]
+            bands = (needs.lows[needed], needs.highs[needed], needs.weights[needed])
             combos, local_combo = np.unique(combo[triples], return_inverse=True)
             masks = filters.masks(combos)
             group = max(1, CACHED_CELLS // len(self.catalog))
             for at in range(0, len(triples), group):
                 some = slice(at, at + group)
                 self._picks(shared, triples[some], scores, local.reshape(-1)[some], bands, masks,
-                            local_combo.reshape(-1)[some], [asks[a] for a in ask[triples[some]]])  # fmt: skip
+                            local_combo.reshape(-1)[some], asks, ask[triples[some]])  # fmt: skip
         return shared
 
-    def _picks(self, shared, triples, scores, requirement, bands, masks, combo, asks):
+    def _picks(self, shared, triples, scores, requirement, bands, masks, combo, asks, ask):
         """Fill `shared` for these triples: their scores with filtered-out shoes at -inf, top-k, shortlist."""
         catalog = self.catalog
         part = scores[requirement]  # a copy: fancy indexing
         keep = masks[combo]
-        for row, (current, _, _) in enumerate(asks):
-            if current is not None:
-                shoe = current_shoe(catalog, *current)
-                part[row] += shoe.points
-                if shoe.excluded is not None:
-                    keep[row] &= ~shoe.excluded
+        held = np.flatnonzero(asks.current[ask] >= 0)
+        if len(held):
+            part[held] += asks.points[ask[held]]
+            keep[held] &= ~asks.excluded[ask[held]]
         np.copyto(part, -np.inf, where=~keep)
-        listed = np.array([ask[1] for ask in asks])
+        listed, ks = asks.listed[ask], asks.k[ask]
         # A shortlist is searched among each line's newest candidate only: the others are its "also",
         # whose scores no pick needs (shortlist() too reads only the representatives' scores).
         if listed.any():
             part[listed[:, None] & ~representatives(catalog, keep)] = -np.inf
-        # Deeper than the one-runner shortlist's first look, so that most triples settle without it.
-        depth = min(len(catalog), max(2 * depth_for(k) if shortlisted else k for _, shortlisted, k in asks))
-        best = top_k_block(part, catalog.id_rank, depth)
-        ks = np.array([k for _, _, k in asks])
+        best = top_k_block(part, catalog.id_rank, min(len(catalog), int(asks.depth[ask].max())))
         greedy, settled = greedy_block(catalog, best, np.take_along_axis(part, np.maximum(best, 0), axis=1), ks)
         # Per triple its picks, -1 padded: the plain top-k, the block shortlist, or the one-runner one.
         width = int(ks.max())
-        picked = np.full((len(asks), width), -1, dtype=np.intp)
+        picked = np.full((len(ask), width), -1, dtype=np.intp)
         head = best[:, :width]
         plain = ~listed
         picked[plain, : head.shape[1]] = np.where(np.arange(head.shape[1]) < ks[:, None], head, -1)[plain]
         picked[listed, : greedy.shape[1]] = greedy[listed]
-        for row, (current, shortlisted, k) in enumerate(asks):
-            pinned = None if current is None or not current[1] else int(catalog.family[catalog.index[current[0]]])
-            if shortlisted and (pinned is not None or not settled[row]):
-                # More lines to look at, or a liked shoe's line to keep: the one-runner shortlist.
-                rows = np.flatnonzero(keep[row])
-                looked = best[row][best[row] >= 0]
-                entries = shortlist(catalog, rows, part[row, rows], k, first=np.searchsorted(rows, looked),
-                                    pinned=pinned, assessment=bands[requirement[row]])  # fmt: skip
-                picked[row] = -1
-                picked[row, : len(entries)] = [r for r, _, _ in entries]
+        pinned = asks.pinned[ask]
+        for row in np.flatnonzero(listed & settled & (pinned >= 0)).tolist():
+            # A liked shoe's line to keep in a settled list: the one-runner shortlist's last step alone.
+            r, k = requirement[row], int(ks[row])
+            picks = pin(catalog, [p for p in greedy[row, :k].tolist() if p >= 0], int(pinned[row]), keep[row],
+                        part[row], k, Band(bands[0][r], bands[1][r], bands[2][r]))  # fmt: skip
+            picked[row] = -1
+            picked[row, : len(picks)] = picks
+        # More lines to look at: the one-runner shortlist.
+        for row in np.flatnonzero(listed & ~settled).tolist():
+            rows = np.flatnonzero(keep[row])
+            looked = best[row][best[row] >= 0]
+            r = requirement[row]
+            entries = shortlist(catalog, rows, part[row, rows], int(ks[row]), first=np.searchsorted(rows, looked),
+                                pinned=None if pinned[row] < 0 else int(pinned[row]),
+                                assessment=Band(bands[0][r], bands[1][r], bands[2][r]))  # fmt: skip
+            picked[row] = -1
+            picked[row, : len(entries)] = [e for e, _, _ in entries]
         rows_out, scores_out, found_out, candidates_out = shared
         rows_out[triples, :width] = picked
         scores_out[triples, :width] = np.clip(np.take_along_axis(part, np.maximum(picked, 0), axis=1), 0.0, 100.0)
         found_out[triples] = (picked >= 0).sum(axis=1)
         candidates_out[triples] = keep.sum(axis=1)
+
+
+class Band(NamedTuple):  # what shortlist() reads of an assessment
+    lows: np.ndarray
+    highs: np.ndarray
+    weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class Asks:
+    """What runners ask of the shortlist, per distinct ask (current shoe, shortlist or not, picks wanted), as arrays."""
+
+    current: np.ndarray  # the current shoe's catalog row, -1 for none
+    pinned: np.ndarray  # a liked current shoe's family, kept on the shortlist; -1 for none
+    listed: np.ndarray  # a shortlist (True) or the plain ranking
+    k: np.ndarray  # picks wanted
+    depth: np.ndarray  # how many of the best to find first
+    points: np.ndarray  # asks x catalog rows: the current shoe's points (current_shoe.py), 0 without one
+    excluded: np.ndarray  # asks x catalog rows: a disliked current shoe's line
+
+    @classmethod
+    def of(cls, catalog, asks):
+        """From (current shoe (id, liked) or None, shortlist, k) tuples."""
+        n = len(asks)
+        current, pinned = np.full(n, -1, dtype=np.intp), np.full(n, -1, dtype=np.intp)
+        points, excluded = np.zeros((n, len(catalog))), np.zeros((n, len(catalog)), dtype=bool)
+        for at, (shoe, _, _) in enumerate(asks):
+            if shoe is not None:
+                held = current_shoe(catalog, *shoe)
+                current[at], points[at] = held.row, held.points
+                if held.excluded is not None:
+                    excluded[at] = held.excluded
+                elif shoe[1]:
+                    pinned[at] = catalog.family[held.row]
+        listed = np.array([listed for _, listed, _ in asks], dtype=bool)
+        k = np.array([k for _, _, k in asks], dtype=np.intp)
+        depth = np.array([2 * depth_for(k) if listed else k for _, listed, k in asks], dtype=np.intp)
+        return cls(current, pinned, listed, k, depth, points, excluded)
 
 
 @contextlib.contextmanager

@@ -108,13 +108,13 @@ class RuleBlock:
             highs[:, a] = np.where(fired[:, ceilings], self.highs[ceilings, a], RATING_MAX).min(
                 axis=1, initial=RATING_MAX
             )
-        conflict = lows > highs
-        for row, a in zip(*np.nonzero(conflict), strict=True):
-            low, high = lows[row, a], highs[row, a]
-            mine = fired[row]
-            floors = float(self.weights[mine & (self.lows[:, a] > high), a].sum())
-            ceilings = float(self.weights[mine & (self.highs[:, a] < low), a].sum())
-            lows[row, a] = highs[row, a] = (low * floors + high * ceilings) / (floors + ceilings)
+        for a in np.flatnonzero((lows > highs).any(axis=0)).tolist():
+            # A floor above a ceiling: the band is their mean, weighted by the rules on each side.
+            rows = np.flatnonzero(lows[:, a] > highs[:, a])
+            low, high, mine = lows[rows, a], highs[rows, a], fired[rows]
+            floors = np.where(mine & (self.lows[:, a] > high[:, None]), self.weights[:, a], 0.0).sum(axis=1)
+            ceilings = np.where(mine & (self.highs[:, a] < low[:, None]), self.weights[:, a], 0.0).sum(axis=1)
+            lows[rows, a] = highs[rows, a] = (low * floors + high * ceilings) / (floors + ceilings)
         if self.overlay is not None:
             # The same products as assess(): each combined weight times the multiplier its runner gets.
             weights = weights * self.overlay.applied((on @ self.tells) > 0)

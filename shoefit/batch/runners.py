@@ -13,6 +13,8 @@ import numpy as np
 from ..core.profile import FACT_FIELDS, Profile
 
 # The Profile fields each fact is made from (Profile.__post_init__); tests hold this to Profile itself.
+# These two hold when any one of their fields alone makes them hold: pain named as a symptom or told
+# in details; trails as the terrain or as where the runner trains.
 DERIVED_FACTS = {"has_pain": ("symptoms", "pain"), "runs_off_road": ("terrain", "training")}
 
 
@@ -72,7 +74,7 @@ class ColumnRunners:
     def __init__(self, codes, values, memo=None):
         self.codes, self.values = codes, values
         self.memo = {} if memo is None else memo
-        self.combos = {}  # fields -> fields(fields): the five pain facts read the same field
+        self.combos = {}  # sources -> (codes, facts per distinct combo): the five pain facts read the same field
 
     def __len__(self):
         return len(next(iter(self.codes.values()))) if self.codes else 0
@@ -83,20 +85,35 @@ class ColumnRunners:
     def fields(self, names):
         if len(names) == 1:
             (name,) = names
-            used, codes = np.unique(self.codes[name], return_inverse=True)
-            return codes.reshape(-1), [(self.values[name][u],) for u in used.tolist()]
+            # The codes index the field's values already: renumber the ones used, without a sort.
+            present = np.zeros(len(self.values[name]), dtype=bool)
+            present[self.codes[name]] = True
+            used = np.flatnonzero(present)
+            renumber = np.cumsum(present) - 1
+            return renumber[self.codes[name]], [(self.values[name][u],) for u in used.tolist()]
         matrix = np.column_stack([self.codes[name] for name in names])
         first, codes = unique_rows(matrix)
-        return codes, [tuple(self.values[n][c] for n, c in zip(names, row)) for row in matrix[first].tolist()]
+        return codes, distinct_tuples([self.values[name] for name in names], matrix[first])
 
     def fact(self, name):
-        sources = fact_sources(name)
+        if name in DERIVED_FACTS:
+            # Each field alone, then either: the combinations of symptoms and pain details are thousands.
+            held = np.zeros(len(self), dtype=bool)
+            for source in DERIVED_FACTS[name]:
+                codes, values = self.fact_of((source,), name)
+                held |= np.array(values, dtype=bool)[codes]
+            return held.astype(np.intp), [False, True]
+        return self.fact_of(fact_sources(name), name)
+
+    def fact_of(self, sources, name):
+        """(code per runner, distinct values) of fact `name` as these fields alone make it."""
         if sources not in self.combos:
-            self.combos[sources] = self.fields(sources)
-        codes, combos = self.combos[sources]
-        if len(self.memo) > self.MEMO:
-            self.memo.clear()
-        return codes, [self._facts(sources, combo)[name] for combo in combos]
+            codes, combos = self.fields(sources)
+            if len(self.memo) > self.MEMO:
+                self.memo.clear()
+            self.combos[sources] = codes, [self._facts(sources, combo) for combo in combos]
+        codes, facts = self.combos[sources]
+        return codes, [made[name] for made in facts]
 
     def _facts(self, sources, combo):
         key = (sources, combo)
@@ -106,11 +123,38 @@ class ColumnRunners:
         return self.memo[key]
 
 
+def distinct_tuples(values, rows):
+    """A tuple per row of codes: the values each code stands for, column by column (values: a list per column)."""
+    columns = [np.fromiter(column, dtype=object, count=len(column))[rows[:, at]] for at, column in enumerate(values)]
+    return list(zip(*columns))
+
+
 def unique_rows(matrix):
     """(index of each distinct row's first occurrence, each row's distinct-row index)."""
-    matrix = np.ascontiguousarray(matrix)
+    matrix = np.asarray(matrix)
     if matrix.shape[1] == 0:
         return np.zeros(min(1, len(matrix)), dtype=np.intp), np.zeros(len(matrix), dtype=np.intp)
-    keys = matrix.view(np.dtype((np.void, matrix.dtype.itemsize * matrix.shape[1]))).ravel()
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(_row_keys(matrix), return_index=True, return_inverse=True)
     return first, inverse.reshape(-1)
+
+
+def _row_keys(matrix):
+    """One sortable key per row, equal where rows are: numpy sorts int64 keys several times faster than
+    rows viewed as bytes, and the engine's rows (codes, packed bits) are nearly all a few codes wide."""
+    n, width = matrix.shape
+    if matrix.dtype == np.uint8 and width <= 8:
+        padded = np.zeros((n, 8), dtype=np.uint8)
+        padded[:, :width] = matrix
+        return padded.view(np.uint64).reshape(-1)
+    if np.issubdtype(matrix.dtype, np.integer) and matrix.dtype.itemsize > 1 and n:
+        # Mixed radix, column by column: codes are small and the product of their spans mostly fits.
+        columns = matrix.astype(np.int64) - matrix.min(axis=0)
+        spans = [int(span) for span in columns.max(axis=0) + 1]
+        if np.prod(np.array(spans, dtype=float)) < 2.0**62:
+            key = columns[:, 0].copy()
+            for at in range(1, width):
+                key *= spans[at]
+                key += columns[:, at]
+            return key
+    matrix = np.ascontiguousarray(matrix)
+    return matrix.view(np.dtype((np.void, matrix.dtype.itemsize * width))).reshape(-1)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..core.atomic_file import atomic_file
+from . import CHUNK_RUNNERS
 from .chunk_scorer import Job, Stopwatch, collect_young
 from .engine import paused_gc
 from .formats import ENCODERS, OUTPUT_FORMATS, PICKS_SCHEMA, REJECTS_SCHEMA, InputError, format_of, writer
@@ -45,7 +46,7 @@ class Summary:
         self.seconds.update(result.seconds)
 
 
-def score_file(source_path, output_path, *, sources, catalog, knowledge, rejects_path=None, top=10, chunk=8192,
+def score_file(source_path, output_path, *, sources, catalog, knowledge, rejects_path=None, top=10, chunk=CHUNK_RUNNERS,
                jobs=1, engine="local", scheduler=None, progress=None):  # fmt: skip
     """Score every profile of a CSV or JSON Lines file into `output_path`; a Summary.
 

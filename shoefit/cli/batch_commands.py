@@ -8,6 +8,7 @@ import sys
 import time
 
 from .. import config
+from ..batch import CHUNK_RUNNERS
 from ..core.catalog_csv import CatalogError
 from ..core.rules import RulesError
 from ..core.vocabulary import LIMIT_MAX, LIMIT_MIN
@@ -173,7 +174,12 @@ def add_score_command(commands):
     run.add_argument("--top", type=_bounded(LIMIT_MIN, LIMIT_MAX), default=10, help="picks per runner (default 10)")
     run.add_argument("--rejects", help="write rejected rows here (.csv, or .jsonl) instead of listing them on stderr")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
-    run.add_argument("--chunk", type=_bounded(1, 1 << 20), default=8192, help="profiles per chunk (default 8192)")
+    run.add_argument(
+        "--chunk",
+        type=_bounded(1, 1 << 20),
+        default=CHUNK_RUNNERS,
+        help=f"profiles per chunk (default {CHUNK_RUNNERS})",
+    )
     run.add_argument(
         "--jobs",
         type=_bounded(1, 256),

@@ -95,11 +95,20 @@ class Catalog:
         return self.lines[int(self.family[row])]
 
     @functools.cached_property
+    def level_table(self):
+        """(every attribute's levels end to end, from level_starts on; the attribute of each level).
+
+        Scoring works out one runner's distance to every level of every attribute in one pass over these.
+        """
+        sizes = [len(levels) for levels in self.levels]
+        return np.concatenate(self.levels), np.repeat(np.arange(len(sizes)), sizes)
+
+    @functools.cached_property
     def onehot_t(self):
         """(levels of all attributes x shoes): 1 where the shoe has that level.
 
-        Built on first use: only block scoring needs it, and for a large catalog
-        with many distinct decimal ratings it is the biggest array we hold.
+        Built on first use: block scoring needs it, and scoring one runner against a small catalog; for a large
+        catalog with many distinct decimal ratings it is the biggest array we hold.
         """
         onehot = np.zeros((self.level_starts[-1] + len(self.levels[-1]), len(self)))
         shoes = np.arange(len(self))

@@ -5,6 +5,8 @@ the wanted band (requirements.gap is 0), and otherwise by how much it falls shor
 needed, in the attribute's own units.
 """
 
+import functools
+
 from . import attributes
 from .requirements import gap, how, kind_of, target_of
 from .scoring import RATING_SPAN
@@ -18,51 +20,74 @@ WHY_MIN_WEIGHT = 1.0
 WHY_MAX_ATTRIBUTES = 3
 ALL_ROUND = "A balanced all-round shoe: nothing you told us asks a shoe for more than the general advice."
 GAP_DECIMALS = 2
+# Bands come from the rules' few combinations and values from the catalog's few levels, so the entries and words
+# worked out for one answer serve the next ones. The bounds keep bands that try-ons move, and catalogs of many
+# distinct decimal ratings, from growing them without end.
+SHARED_BANDS = 4096
+SHARED_VALUES = 64  # entries kept per band
+SHARED_WORDS = 8192
 
 
 def breakdowns(picked_values, assessment):
     """Per pick (its attribute values as a list), per required attribute: the band, the value, gap and match."""
-    required = [
-        (i, ATTRIBUTE_NAMES[i], float(low), float(high), round(float(w), 2))
-        for i, (low, high, w) in enumerate(zip(assessment.lows, assessment.highs, assessment.weights))
-        if w > 0
-    ]
-    # A handful of picks: plain Python on lists beats numpy's per-call overhead here.
+    required = []
+    bands = zip(assessment.lows.tolist(), assessment.highs.tolist(), assessment.weights.tolist())
+    for i, (low, high, w) in enumerate(bands):
+        if w > 0:
+            shown = round(w, 2)
+            required.append((i, ATTRIBUTE_NAMES[i], low, high, shown, _entries(low, high, shown)))
     rows = []
     for values in picked_values:
         row = {}
-        for i, name, low, high, w in required:
-            g = gap(low, high, values[i])
-            row[name] = {
-                "target": round(target_of(low, high), 2),
-                "kind": kind_of(low, high),
-                "value": values[i],
-                "gap": round(g, GAP_DECIMALS),
-                "verdict": "meets" if g == 0 else "short" if g < 0 else "over",
-                "match": round(1.0 - abs(g) / RATING_SPAN, 4),
-                "weight": w,
-            }
+        for i, name, low, high, w, entries in required:
+            value = values[i]
+            entry = entries.get(value)
+            if entry is None:
+                entry = _match(low, high, w, value)
+                if len(entries) < SHARED_VALUES:
+                    entries[value] = entry
+            row[name] = entry
         rows.append(row)
     return rows
+
+
+@functools.lru_cache(maxsize=SHARED_BANDS)
+def _entries(low, high, weight):
+    """{value: its breakdown entry against this band}, filled as values come; each entry the same dict in every
+    answer that has it, as rules share theirs (nothing mutates them)."""
+    return {}
+
+
+def _match(low, high, weight, value):
+    """A shoe's value against a band, as a breakdown gives it."""
+    g = gap(low, high, value)
+    return {
+        "target": round(target_of(low, high), 2),
+        "kind": kind_of(low, high),
+        "value": value,
+        "gap": round(g, GAP_DECIMALS),
+        "verdict": "meets" if g == 0 else "short" if g < 0 else "over",
+        "match": round(1.0 - abs(g) / RATING_SPAN, 4),
+        "weight": weight,
+    }
 
 
 class Why:
     """Plain-language lines for each pick; what does not depend on the shoe is worked out once."""
 
     def __init__(self, assessment, profile):
-        weighty = sorted(
-            (i for i, w in enumerate(assessment.weights) if w >= WHY_MIN_WEIGHT),
-            key=lambda i: (-assessment.weights[i], i),
-        )
+        weights = assessment.weights.tolist()
+        weighty = sorted((i for i, w in enumerate(weights) if w >= WHY_MIN_WEIGHT), key=lambda i: (-weights[i], i))
+        lows, highs = assessment.lows.tolist(), assessment.highs.tolist()
         # (attribute index, attribute, low, high, the strongest reason's text), heaviest first
-        self.required = [
-            (i, ATTRIBUTE_NAMES[i], float(assessment.lows[i]), float(assessment.highs[i]), _reason(assessment, i))
-            for i in weighty
-        ]
+        self.required = [(i, ATTRIBUTE_NAMES[i], lows[i], highs[i], _reason(assessment, i)) for i in weighty]
         # The requirements some answer of the runner's asked for, beyond what every runner gets.
         self.told = [
             r for r in self.required if any(reason.id not in assessment.general for reason in assessment.reasons[r[1]])
         ]
+        # What every pick's lines speak of, and the others, in which each pick's heaviest miss is looked for.
+        self.chosen = self.told[:WHY_MAX_ATTRIBUTES] or self.required[:1]
+        self.others = [r for r in self.required if r not in self.chosen]
         self.head = [] if self.told else [ALL_ROUND]
         self.tuned = assessment.tuned
         self.width = f"Offered in {WIDTHS[profile.width]['label'].lower()} width." if profile.width else None
@@ -80,14 +105,15 @@ class Why:
     def requirement_lines(self, values):
         """The heaviest requirements the runner's answers asked for (else the heaviest of all), then the
         heaviest one this shoe misses, if those did not name it."""
-        chosen = self.told[:WHY_MAX_ATTRIBUTES] or self.required[:1]
-        missed = next((r for r in self.required if r not in chosen and gap(r[2], r[3], values[r[0]]) != 0), None)
+        chosen = self.chosen
+        missed = next((r for r in self.others if not r[2] <= values[r[0]] <= r[3]), None)
         if missed is not None:
             chosen = [*chosen, missed]
         lines, told = [], set()
         for i, attr, low, high, reason in chosen:
             # One rule behind two attributes: its reason is told once.
-            line = _line(attr, values[i], low, high, None if reason in told else reason)
+            said = _said(attr, values[i], low, high)
+            line = f"{said}: {reason}" if reason and reason not in told else f"{said}."
             lines.append(f"{line} {tuned_line(self.tuned[attr])}" if attr in self.tuned else line)
             told.add(reason)
         return lines
@@ -103,13 +129,13 @@ def _reason(assessment, i):
     return assessment.reasons[ATTRIBUTE_NAMES[i]][0].reason
 
 
-def _line(attr, value, low, high, reason):
+@functools.lru_cache(maxsize=SHARED_WORDS)
+def _said(attr, value, low, high):
+    """A why-line's words for a shoe's value against the band, before the reason."""
     label = ATTRIBUTES[attr]["label"]
     if attr in attributes.LEVELS:
-        said = f"{label}: {attributes.shown(attr, value)}, {how(attr, low, high, value)}"
-    else:
-        said = f"{label} {attributes.shown(attr, value)} {how(attr, low, high, value)}"
-    return f"{said}: {reason}" if reason else f"{said}."
+        return f"{label}: {attributes.shown(attr, value)}, {how(attr, low, high, value)}"
+    return f"{label} {attributes.shown(attr, value)} {how(attr, low, high, value)}"
 
 
 def evidence(assessment):

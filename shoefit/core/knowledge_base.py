@@ -7,9 +7,11 @@ import numpy as np
 
 from .knowledge import parse_table, table_text
 from .profile import Profile
-from .requirements import combine, kind_of, target_of, wanted
+from .requirements import combine, described
 from .rules import RulesError, parse_rules
-from .vocabulary import ATTRIBUTE_NAMES, LEVEL_ORDER
+from .vocabulary import ATTRIBUTE_NAMES, LEVEL_ORDER, RATING_MAX, RATING_MIN
+
+ATTRIBUTE_INDEX = {attr: i for i, attr in enumerate(ATTRIBUTE_NAMES)}
 
 
 @dataclass(frozen=True)
@@ -35,12 +37,7 @@ class Assessment:
         lows, highs, weights = self.lows.tolist(), self.highs.tolist(), self.weights.tolist()
         return {
             attr: {
-                "target": round(target_of(lows[i], highs[i]), 2),
-                "kind": kind_of(lows[i], highs[i]),
-                "min": round(lows[i], 2),
-                "max": round(highs[i], 2),
-                "wanted": wanted(attr, lows[i], highs[i]),
-                "weight": round(weights[i], 2),
+                **described(attr, lows[i], highs[i], weights[i]),
                 **({"tuned": self.tuned[attr]} if attr in self.tuned else {}),
                 "reasons": [reason.reason_entries[attr] for reason in self.reasons[attr]],
             }
@@ -55,6 +52,8 @@ class KnowledgeBase:
         # What a runner who answers nothing is told: the why-lines speak of the rest first.
         self.general = frozenset(rule.id for rule in self.rules if rule.applies(Profile().facts))
         self.overlay = overlay  # a store's WeightsOverlay, or None: the rules' weights as written
+        # Per rule, its bands as (attribute index, low, high, weight): what assess() combines for every runner.
+        self.contributions = [tuple((i, b.low, b.high, b.weight) for i, b in rule.contributions) for rule in self.rules]
 
     @classmethod
     def load(cls, path=None, overlay=None):
@@ -70,21 +69,34 @@ class KnowledgeBase:
 
     def assess(self, profile):
         facts = profile.facts
-        bands = [[] for _ in ATTRIBUTE_NAMES]
         reasons, warnings, advice, fired = {}, {}, {}, []
-        for rule in self.rules:
-            if not rule.applies(facts):
-                continue
-            fired.append(rule)
-            for i, band in rule.contributions:
-                bands[i].append(band)
-            for attr in rule.reason_entries:
-                reasons.setdefault(attr, []).append(rule)
-            # Two rules may say the same thing from two passages: the runner sees it once.
-            if rule.warning_entry and rule.warning["code"] not in warnings:
-                warnings[rule.warning["code"]] = rule.warning_entry
+        n = len(ATTRIBUTE_NAMES)
+        lows, highs, weights = [RATING_MIN] * n, [RATING_MAX] * n, [0.0] * n
+        for rule, contributions in zip(self.rules, self.contributions):
+            # Rule.applies written out: this loop runs over every rule for every runner.
+            for test in rule.tests:
+                if not test(facts):
+                    break
+            else:
+                fired.append(rule)
+                # combine() for every attribute at once, band by band in the same order: the same sums.
+                for i, low, high, weight in contributions:
+                    if low > lows[i]:
+                        lows[i] = low
+                    if high < highs[i]:
+                        highs[i] = high
+                    weights[i] += weight
+                for attr in rule.reason_entries:
+                    reasons.setdefault(attr, []).append(rule)
+                # Two rules may say the same thing from two passages: the runner sees it once.
+                if rule.warning_entry and rule.warning["code"] not in warnings:
+                    warnings[rule.warning["code"]] = rule.warning_entry
         for attr, rules in reasons.items():
             rules.sort(key=lambda rule: -rule.requires[attr].weight)
+            i = ATTRIBUTE_INDEX[attr]
+            if lows[i] > highs[i]:  # rules in conflict: combine() works out where they meet
+                band = combine([rule.requires[attr] for rule in rules])
+                lows[i], highs[i] = band.low, band.high
         ordered = sorted(warnings.values(), key=lambda w: LEVEL_ORDER[w["level"]])
         # An urgent warning holds back the advice that has the runner run, exercise or try shoes on.
         urgent = bool(ordered) and ordered[0]["level"] == "urgent"
@@ -92,11 +104,10 @@ class KnowledgeBase:
         for rule in fired:
             if rule.advice_entry and rule.advice["code"] not in advice and rule.advice["code"] not in withheld:
                 (withheld if urgent and rule.active else advice)[rule.advice["code"]] = rule.advice_entry
-        combined = [combine(b) for b in bands]
-        weights, tuned = self._tuned(np.array([c.weight for c in combined]), fired)
+        weights, tuned = self._tuned(np.array(weights), fired)
         return Assessment(
-            np.array([c.low for c in combined]),
-            np.array([c.high for c in combined]),
+            np.array(lows),
+            np.array(highs),
             weights,
             reasons,
             ordered,

@@ -72,12 +72,11 @@ class Recommender:
         later = [FOR_LATER] if body["triage"]["picks"] == "for_later" else []
         picks = []
         for n, ((row, score, older), breakdown, shoe_values) in enumerate(zip(entries, breakdowns, values), 1):
-            lines = [
-                *later,
-                *self._current_lines(current, row),
-                *why(catalog, row, shoe_values),
-                *self._also_line(older),
-            ]
+            lines = why(catalog, row, shoe_values)
+            if later or current is not None:
+                lines[:0] = [*later, *self._current_lines(current, row)]
+            if older:
+                lines += self._also_line(older)
             picks.append(self._pick(n, row, score, breakdown, lines, older))
         if feedback is not None:
             for row, pick in zip(picked, picks):
@@ -128,13 +127,14 @@ class Recommender:
     def _mask_and_points(self, filters, feedback, current):
         """Which shoes may be picked (None: all), and the points try-ons and the current shoe add (None: none)."""
         mask = filters.mask(self.catalog)
-        keep = np.ones(len(self.catalog), dtype=bool)
-        if feedback is not None:
-            keep[feedback.set_aside_rows] = False
-        if current is not None and current.excluded is not None:
-            keep &= ~current.excluded
-        if not keep.all():
-            mask = keep if mask is None else mask & keep
+        if feedback is not None or (current is not None and current.excluded is not None):
+            keep = np.ones(len(self.catalog), dtype=bool)
+            if feedback is not None:
+                keep[feedback.set_aside_rows] = False
+            if current is not None and current.excluded is not None:
+                keep &= ~current.excluded
+            if not keep.all():
+                mask = keep if mask is None else mask & keep
         parts = [p for p in (feedback and feedback.points, current and current.points) if p is not None]
         return mask, (sum(parts) if parts else None)
 

@@ -13,6 +13,7 @@ A shoe's gap is how far its value lies outside the band: negative when it falls 
 positive when it is over the ceiling, 0 when it meets the band. The scorer's distance is |gap|.
 """
 
+import functools
 from dataclasses import dataclass
 
 from .attributes import LEVELS, MM_PER_POINT, gap_shown, in_units
@@ -82,6 +83,23 @@ def wanted(attr, low, high):
     if kind == "at_most":
         return f"{amount(high)}{unit} or less"
     return f"{amount(low)}-{amount(high)}{unit}"
+
+
+@functools.lru_cache(maxsize=4096)
+def described(attr, low, high, weight):
+    """A requirement as answers give it: {target, kind, min, max, wanted, weight}, for the caller to copy, not change.
+
+    The rules combine into few bands and weights, so each is worked out once; the bound keeps try-ons' bands and a
+    store's tuned weights from growing it without end.
+    """
+    return {
+        "target": round(target_of(low, high), 2),
+        "kind": kind_of(low, high),
+        "min": round(low, 2),
+        "max": round(high, 2),
+        "wanted": wanted(attr, low, high),
+        "weight": round(weight, 2),
+    }
 
 
 def how(attr, low, high, value):

@@ -28,6 +28,14 @@ DISTANCE_COEF = 100.0 * FIT_SHARE / RATING_SPAN
 # runner scored row by row and a block of runners scored as a matrix product get
 # bit-identical scores, and equal shoes stay exactly tied.
 QUANTUM_SCALE = 2.0**30
+# A catalog of at most this many (level, shoe) pairs is scored as one product with its one-hot matrix of levels
+# (catalog.onehot_t, as block scoring does): exact like the sum level by level, and cheapest for a store's shoes.
+# The bound keeps the product on the request's own thread: OpenBLAS runs one of over 2304 x 4 entries on every
+# core, its threads spinning beside the other requests. A larger catalog adds up its shoes' levels attribute by
+# attribute.
+ONEHOT_MAX_ENTRIES = 8192
+# top_k sorts up to this many scores whole: cheaper than partitioning them first.
+FULL_SORT_MAX = 256
 
 
 def _quantize(terms):
@@ -40,6 +48,8 @@ def _quantize(terms):
 def normalized(weights):
     """Weights scaled to sum to 1 along the last axis (all zero stays zero)."""
     total = weights.sum(axis=-1, keepdims=True)
+    if weights.ndim == 1:  # one runner: the same division, without a mask for the rows of a block
+        return weights / total if total[0] > 0 else np.zeros_like(weights, dtype=np.float64)
     return np.divide(weights, total, out=np.zeros_like(weights, dtype=np.float64), where=total > 0)
 
 
@@ -117,11 +127,19 @@ def score(catalog, lows, highs, weights, rows=None):
     """Scores 0-100 of one runner for the given catalog rows (all when rows is None)."""
     shares = normalized(weights)
     preference = catalog.preference if rows is None else catalog.preference[rows]
-    distance = np.zeros(len(preference))
-    for a, (levels, codes) in enumerate(zip(catalog.levels, catalog.level_codes)):
-        if shares[a] > 0:  # an unweighted attribute adds exact zeros
-            table = level_terms(levels, lows[a], highs[a], shares[a])
-            distance += table[codes if rows is None else codes[rows]]
+    # Every attribute's levels in one pass: elementwise the same arithmetic as level by level, in a
+    # handful of numpy calls rather than a handful per attribute.
+    levels, attribute = catalog.level_table
+    table = level_terms(levels, lows[attribute], highs[attribute], shares[attribute])
+    if len(levels) * len(catalog) <= ONEHOT_MAX_ENTRIES:
+        distance = table @ catalog.onehot_t
+        if rows is not None:
+            distance = distance[rows]
+    else:
+        distance = np.zeros(len(preference))
+        for a in np.flatnonzero(shares).tolist():  # an unweighted attribute adds exact zeros
+            start, codes = catalog.level_starts[a], catalog.level_codes[a]
+            distance += table[start : start + len(catalog.levels[a])][codes if rows is None else codes[rows]]
     return (BASE + PREFERENCE_COEF * preference) - distance * DISTANCE_COEF
 
 
@@ -132,7 +150,7 @@ def top_k(scores, tiebreak, k):
     exactly the first k of a full sort whatever order argpartition leaves ties in.
     """
     n = len(scores)
-    if k < n:
+    if k < n and n > FULL_SORT_MAX:
         kth = np.partition(scores, n - k)[n - k]
         candidates = np.flatnonzero(scores >= kth)
     else:

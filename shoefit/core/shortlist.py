@@ -27,7 +27,10 @@ def representatives(catalog, candidate):
     """
     found = candidate.copy()
     for rows, newer in catalog.newer_versions:
-        found[..., rows] &= ~candidate[..., newer]
+        if found.ndim == 1:  # one runner: numpy indexes with an ellipsis by a slower way
+            found[rows] &= ~candidate[newer]
+        else:
+            found[..., rows] &= ~candidate[..., newer]
     return found
 
 
@@ -62,7 +65,7 @@ def shortlist(catalog, rows, scores, k, first=None, pinned=None, assessment=None
             break
         depth = min(n, 2 * depth)
     if pinned is not None:
-        picks = _pin(catalog, picks, pinned, candidate, score_of, k, assessment)
+        picks = pin(catalog, picks, pinned, candidate, score_of, k, assessment)
     return [
         (row, float(score_of[row]), [r for r in catalog.generations(row) if candidate[r] and r != row]) for row in picks
     ]
@@ -75,23 +78,25 @@ def _greedy(catalog, ordered, score_of, k):
     where a search for another brand within CLOSE_POINTS ran past the end of `ordered` unanswered,
     or where `ordered` ran out before k picks.
     """
-    picks, brands, remaining = [], set(), list(ordered)
+    picks, brands = [], set()
+    # A few dozen rows at most, walked one by one: as Python numbers, not numpy scalars.
+    remaining = list(zip(ordered, score_of[ordered].tolist(), catalog.brand[ordered].tolist()))
     open_ended = False
     while remaining and len(picks) < k:
-        best = remaining[0]
-        choice = best
-        if catalog.brand[best] in brands:
-            for row in remaining[1:]:
-                if score_of[row] < score_of[best] - CLOSE_POINTS:
+        at = 0
+        _, best_score, brand = remaining[0]
+        if brand in brands:
+            for i in range(1, len(remaining)):
+                if remaining[i][1] < best_score - CLOSE_POINTS:
                     break
-                if catalog.brand[row] not in brands:
-                    choice = row
+                if remaining[i][2] not in brands:
+                    at = i
                     break
             else:
                 open_ended = True
-        picks.append(choice)
-        brands.add(catalog.brand[choice])
-        remaining.remove(choice)
+        row, _, brand = remaining.pop(at)
+        picks.append(row)
+        brands.add(brand)
     return picks, len(picks) == k and not open_ended
 
 
@@ -104,7 +109,8 @@ def ruled_out(catalog, row, assessment):
     )
 
 
-def _pin(catalog, picks, family, candidate, score_of, k, assessment):
+def pin(catalog, picks, family, candidate, score_of, k, assessment):
+    """`picks` with `family`'s newest candidate among them, unless already there or `assessment` rules it out."""
     row = next((r for r in catalog.lines[family] if candidate[r]), None)
     if row is None or row in picks or ruled_out(catalog, row, assessment):
         return picks

@@ -4,13 +4,12 @@ Built once per Catalog on first use and kept beside it (weakly, so a reloaded
 catalog takes its space with it); pure computation, no database, no Flask.
 """
 
+import functools
 import math
 import threading
 import weakref
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
-from sklearn.preprocessing import MinMaxScaler
 
 from .catalog_csv import RATING_COLUMNS
 
@@ -22,7 +21,7 @@ from .catalog_csv import RATING_COLUMNS
 # upper: a yes/no that would count as much as firm against maximal cushioning; the
 # blisters it prevents are handled by the try-on's fit notes instead.
 FEATURES = (*RATING_COLUMNS, "weight_g", "drop_mm")
-# Every feature is scaled to 0-1 over the catalog (MinMaxScaler), so grams and
+# Every feature is scaled to 0-1 over the catalog (min_max_scaled), so grams and
 # millimetres weigh no more than a rating, and a full-range gap in one attribute
 # is distance 1. On the bundled catalog the median nearest neighbour is 0.21 away
 # and the median pair 0.91.
@@ -55,14 +54,33 @@ def similarity(distance):
     return np.exp(-GAMMA * np.square(distance))
 
 
+def min_max_scaled(raw):
+    """Each column scaled to 0-1: scikit-learn's MinMaxScaler().fit_transform(raw), the same operations in
+    the same order, so the same floats (a test holds the two equal); a constant column is only shifted."""
+    low, high = np.nanmin(raw, axis=0), np.nanmax(raw, axis=0)
+    span = high - low
+    span[span < 10 * np.finfo(span.dtype).eps] = 1.0
+    scale = 1.0 / span
+    scaled = raw * scale
+    scaled += 0.0 - low * scale
+    return scaled
+
+
 class AttributeSpace:
     def __init__(self, catalog):
         self.catalog = catalog
         raw = np.array([[shoe[f] for f in FEATURES] for shoe in catalog.shoes], dtype=np.float64)
-        self.scaled = MinMaxScaler().fit_transform(raw)
+        self.scaled = min_max_scaled(raw)
+
+    @functools.cached_property
+    def index(self):
+        # scikit-learn is imported here, by the one use that needs it: the kernel alone (a current shoe
+        # in a batch, a try-on) does not, and the import costs a batch worker 1.3 s of CPU at start.
+        from sklearn.neighbors import NearestNeighbors
+
         # A k-d tree measures coordinate differences, so identical shoes are exactly
         # 0 apart (the brute-force dot-product form leaves rounding noise).
-        self.index = NearestNeighbors(algorithm="kd_tree").fit(self.scaled)
+        return NearestNeighbors(algorithm="kd_tree").fit(self.scaled)
 
     def kernel(self, rows):
         """(catalog rows x given rows) similarity 0-1; exactly 1 for a shoe with itself or its twin."""

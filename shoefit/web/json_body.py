@@ -14,9 +14,11 @@ from itertools import accumulate
 
 import flask
 import flask_smorest
+import marshmallow as ma
 from flask_smorest import abort
 from webargs.flaskparser import FlaskParser
 
+from .plain_bodies import loader
 from .problems import refuse
 
 MAX_DEPTH = 32
@@ -29,8 +31,11 @@ _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 # Only these escapes make a lone surrogate or a NUL (raw ones are not UTF-8, or not JSON); a long run of digits
 # may be an integer. A body with none of them (nearly every one) needs no walk.
-_SUSPECT = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)|\d{%d}" % (MAX_INT_DIGITS + 1))
+_ESCAPES = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+_LONG_DIGITS = re.compile(r"\d{%d}" % (MAX_INT_DIGITS + 1))
 _PARSED = "shoefit_json_body"  # in flask.g: (the body, whether it needs the walk)
+# webargs' `unknown` when a view names none: the schema's own (RAISE for every schema here) for a JSON body.
+_SCHEMAS_OWN = "_default"
 
 
 class Oversized:
@@ -47,9 +52,11 @@ def body(items_alone=None):
     holds a value `unreadable` names. `items_alone` is a list field whose items the view judges one by one (with
     `unreadable`), so that one bad item does not fail the others.
     """
-    if _PARSED not in flask.g:
-        setattr(flask.g, _PARSED, _parse(_read(flask.request)))
-    value, suspect = getattr(flask.g, _PARSED)
+    # The objects behind Flask's proxies, looked up once rather than at every use.
+    g = flask.g._get_current_object()
+    if _PARSED not in g:
+        setattr(g, _PARSED, _parse(_read(flask.request._get_current_object())))
+    value, suspect = getattr(g, _PARSED)
     if not isinstance(value, dict):
         refuse([{"field": "(body)", "value": value, "message": f"must be a JSON object, not {_kind(value)}"}])
     if suspect:
@@ -87,7 +94,8 @@ def _parse(data):
         _malformed(f"The request body is not UTF-8 (byte {exc.start}).")
     if text.count("[") + text.count("{") > MAX_DEPTH and _depth(text) > MAX_DEPTH:
         _malformed(f"The request body nests arrays and objects deeper than {MAX_DEPTH} levels.")
-    suspect = _SUSPECT.search(text) is not None
+    # Two searches, the first only where there is a \u at all: as one alternation, both are tried at every character.
+    suspect = ("\\u" in text and _ESCAPES.search(text) is not None) or _LONG_DIGITS.search(text) is not None
     try:
         return json.loads(text, parse_int=_integer if suspect else None, parse_constant=_not_json), suspect
     except json.JSONDecodeError as exc:
@@ -171,10 +179,19 @@ def merge_patch(target, patch):
 
 
 class Parser(FlaskParser):
-    """webargs' parser with the body read by `body()`: one reading of JSON for every view."""
+    """webargs' parser with the body read by `body()`: one reading of JSON for every view; a plain body loaded
+    without marshmallow (plain_bodies.py)."""
 
     def load_json(self, req, schema):
         return body(getattr(schema, "ITEMS_JUDGED_ALONE", None))
+
+    def parse(self, argmap, req=None, *, location=None, unknown=_SCHEMAS_OWN, validate=None, **kwargs):
+        if (location or self.location) == "json" and not validate and unknown in (_SCHEMAS_OWN, None, ma.RAISE):
+            load = loader(argmap) if isinstance(argmap, ma.Schema) and self.unknown == _SCHEMAS_OWN else None
+            loaded = load(self.load_json(req, argmap)) if load is not None else None
+            if loaded is not None:
+                return loaded
+        return super().parse(argmap, req, location=location, unknown=unknown, validate=validate, **kwargs)
 
 
 class Blueprint(flask_smorest.Blueprint):

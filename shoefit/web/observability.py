@@ -52,7 +52,7 @@ def init_app(app, config):
     if fmt != "off":
         if not access_log.handlers:
             # Unless the deployment's logging configuration already routes these lines somewhere: stderr, once.
-            access_log.addHandler(_Stderr())
+            access_log.addHandler(_STDERR)
             access_log.propagate = False
         access_log.setLevel(logging.INFO)
         app.wsgi_app = AccessLog(app.wsgi_app, _FORMATS[fmt])
@@ -97,7 +97,11 @@ class AccessLog:
             "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         }
-        access_log.info(self.line(entry))
+        text = self.line(entry)
+        if _only_stderr():
+            _STDERR.write(text)
+        else:
+            access_log.info(text)
 
 
 class TrustedProxies:
@@ -200,3 +204,32 @@ class _Stderr(logging.StreamHandler):
     def stream(self, value):
         # StreamHandler.__init__ assigns its stream; the property above is what is written to.
         pass
+
+    def write(self, text):
+        """What emit() writes for a record of `text`, without the record: for the line of every request, a
+        LogRecord (the caller's frame looked up, the thread named, the clock read) costs more than the line."""
+        with self.lock:
+            try:
+                stream = self.stream
+                stream.write(text + self.terminator)
+                stream.flush()
+            except Exception:
+                self.handleError(logging.makeLogRecord({"msg": text, "name": access_log.name}))
+
+
+_STDERR = _Stderr()
+
+
+def _only_stderr():
+    """Whether the access logger is as init_app set it up, its lines going to _STDERR alone, formatted as written."""
+    handlers = access_log.handlers
+    return (
+        len(handlers) == 1
+        and handlers[0] is _STDERR
+        and not access_log.propagate
+        and not access_log.filters
+        and not _STDERR.filters
+        and _STDERR.formatter is None
+        and _STDERR.level <= logging.INFO
+        and access_log.isEnabledFor(logging.INFO)
+    )
