@@ -95,10 +95,16 @@ profiles = st.builds(
     top=st.integers(1, 12),
     block=st.sampled_from([3, 16384]),
     step_cells=st.sampled_from([1, 40, 4_000_000]),
+    sort_share=st.sampled_from([0, batch.SORT_SHARE]),
 )
-def test_batch_equals_the_single_request_scorer(knowledge, catalog, raws, top, block, step_cells):
-    # Small blocks and steps split runners who share a requirement or filters.
-    with mock.patch.object(batch, "BLOCK_RUNNERS", block), mock.patch.object(batch, "STEP_CELLS", step_cells):
+def test_batch_equals_the_single_request_scorer(knowledge, catalog, raws, top, block, step_cells, sort_share):
+    # Small blocks and steps split runners who share a requirement or filters. These catalogs are small enough
+    # for whole rows to be walked; a SORT_SHARE of 0 takes the top-k first, as for a large catalog.
+    with (
+        mock.patch.object(batch, "BLOCK_RUNNERS", block),
+        mock.patch.object(batch, "STEP_CELLS", step_cells),
+        mock.patch.object(batch, "SORT_SHARE", sort_share),
+    ):
         check_batch_equals_single(knowledge, catalog, raws, top)
 
 
@@ -224,6 +230,33 @@ def test_the_block_greedy_picks_as_the_one_runner_greedy(catalog, data):
         expected, known = _greedy(catalog, ordered, score_of, ks[row])
         assert [r for r in picks[row].tolist() if r >= 0] == expected
         assert settled[row] == (known or len(ordered) < depth)
+
+
+@settings(max_examples=200, deadline=None)
+@given(catalog=catalogs(), data=st.data())
+def test_the_whole_row_greedy_picks_as_the_one_runner_shortlist_and_top_k(catalog, data):
+    from shoefit.batch.block_shortlist import greedy_rows
+    from shoefit.core.shortlist import _greedy, representatives
+
+    n_rows, n = data.draw(st.integers(1, 4)), len(catalog)
+    order = np.argsort(catalog.id_rank, kind="stable")
+    values = st.sampled_from([90.0, 89.5, 89.2, 88.0, 80.0])
+    scores = np.array([data.draw(st.lists(values, min_size=n, max_size=n)) for _ in range(n_rows)])
+    keep = np.array([data.draw(st.lists(st.booleans(), min_size=n, max_size=n)) for _ in range(n_rows)])
+    listed = np.array(data.draw(st.lists(st.booleans(), min_size=n_rows, max_size=n_rows)))
+    ks = np.array(data.draw(st.lists(st.integers(0, 6), min_size=n_rows, max_size=n_rows)))
+    walked = np.where(keep & (~listed[:, None] | representatives(catalog, keep)), scores, -np.inf)
+    picks, picked = greedy_rows(walked[:, order], catalog.brand[order], len(catalog.brands), ks, listed)
+    for row in range(n_rows):
+        found = [order[p] for p in picks[row].tolist() if p >= 0]
+        candidates = np.flatnonzero(walked[row] > -np.inf)
+        ranked = candidates[top_k(scores[row, candidates], catalog.id_rank[candidates], len(candidates))].tolist()
+        if listed[row]:
+            expected, _ = _greedy(catalog, ranked, scores[row], int(ks[row]))  # every representative is in ranked
+        else:
+            expected = ranked[: ks[row]]
+        assert found == expected
+        assert picked[row, : len(found)].tolist() == scores[row, found].tolist()
 
 
 @settings(max_examples=300, deadline=None)

@@ -177,6 +177,15 @@ def test_plain_chunks_take_pyarrow_and_odd_ones_the_csv_reader(tmp_path, catalog
         assert (fast.call_count, slow.call_count) == (4, 1)
 
 
+def test_rows_missing_from_the_catalog_in_several_fields_list_each_error_in_field_order(tmp_path, catalog, knowledge):
+    # Each catalog field is checked on its own values; a row's errors must still come as check_against lists them.
+    header = "id,brands,exclude_brands,current_shoe_id,current_shoe_liked"
+    lines = [header, "a,Nobrand|HOKA|Otherbrand,Nobrand,no-such-shoe,true", "b,HOKA,Elsewhere,no-such-shoe,false",
+             "c,Nobrand,,nike-pegasus-41,true", "d,,,no-such-shoe,", "e,HOKA,Brooks,nike-pegasus-41,true"]  # fmt: skip
+    summary = same_as_row_path(tmp_path, "\n".join(lines).encode(), catalog, knowledge)
+    assert summary.rejected == 4 and summary.scored == 1
+
+
 def test_the_fast_path_builds_no_profile_per_row(tmp_path, catalog, knowledge):
     rng = random.Random(1)
     kinds = [runner_line(rng, 0, quoted=False).split(",", 1)[1] for _ in range(20)]

@@ -3,7 +3,8 @@
 One pick per step for every runner together, as the one-runner greedy does for one: the best
 remaining representative (each line's newest candidate: shortlist.representatives, which takes a
 block as it is), unless its brand is listed and another brand's representative scores within
-CLOSE_POINTS of it.
+CLOSE_POINTS of it. greedy_block walks each runner's best representatives found by a top-k first;
+greedy_rows walks whole rows, for a catalog small enough that a top-k would sort whole rows anyway.
 """
 
 import numpy as np
@@ -44,3 +45,42 @@ def greedy_block(catalog, best, scores, ks):
     covered = (best >= 0).sum(axis=1) < depth  # every representative was in `best`
     settled = covered | ((found == ks) & ~open_ended)
     return picks, settled
+
+
+def greedy_rows(scores, brands, n_brands, ks, listed):
+    """(picks, their scores) per row, -1 / 0 padded: the shortlist (rows where `listed`) or the plain top ks.
+
+    scores: rows x candidates in tiebreak order, -inf where not a candidate (for a shortlist, every shoe but
+    the representatives), changed in place; brands: the brand code of each column. Each step takes every
+    row's best remaining column, the first of equals, by one argmax over the row: a sort of whole rows
+    would order all of them to use a few. Every representative is looked at, so every list is settled.
+    """
+    n_rows = len(scores)
+    k_most = int(ks.max()) if n_rows else 0
+    picks = np.full((n_rows, k_most), -1, dtype=np.intp)
+    picked = np.zeros((n_rows, k_most))
+    used = np.zeros((n_rows, n_brands), dtype=bool)
+    rows = np.arange(n_rows)
+    for step in range(k_most):
+        choice = scores.argmax(axis=1)
+        best = scores[rows, choice]
+        active = (step < ks) & (best > -np.inf)
+        if not active.any():
+            break
+        repeated = np.flatnonzero(active & listed & used[rows, brands[choice]])
+        if len(repeated):
+            # The best of the brands not listed yet, taken instead when it scores within CLOSE_POINTS.
+            others = scores[repeated]
+            others[used[repeated][:, brands]] = -np.inf
+            other = others.argmax(axis=1)
+            other_score = others[np.arange(len(repeated)), other]
+            swap = other_score >= best[repeated] - CLOSE_POINTS
+            choice[repeated[swap]] = other[swap]
+            best[repeated[swap]] = other_score[swap]
+        act = np.flatnonzero(active)
+        chosen = choice[act]
+        picks[act, step] = chosen
+        picked[act, step] = best[act]
+        scores[act, chosen] = -np.inf
+        used[act, brands[chosen]] = True
+    return picks, picked

@@ -65,20 +65,26 @@ class CsvColumns:
         return keys.filter(pa.array(good)), runners, keep, found
 
     def _catalog_rejects(self, codes, values, valid, lines, keys, rejects):
-        """Rows whose brands or current shoe the catalog lacks (among `valid` ones), each added to `rejects`."""
-        matrix = np.column_stack([codes[name] for name in CATALOG_FIELDS])
-        first, combo = unique_rows(matrix)
-        # A combination seen only on rows rejected already may hold a field that has no value.
-        seen = np.bincount(combo[valid], minlength=len(first)) > 0
-        found = [
-            catalog_problems(self.catalog, Profile(**{name: values[name][c] for name, c in zip(CATALOG_FIELDS, row)}))
-            if seen[i] else []
-            for i, row in enumerate(matrix[first].tolist())
-        ]  # fmt: skip
-        failing = np.array([bool(problems) for problems in found], dtype=bool)
-        out = failing[combo] & valid
+        """Rows whose brands or current shoe the catalog lacks (among `valid` ones), each added to `rejects`.
+
+        check_against looks at each of these fields alone and lists their errors field after field, so each
+        field's distinct values are checked once, on their own, and a row's errors are its fields' in that order.
+        """
+        failing = np.zeros(len(lines), dtype=bool)
+        found = {}
+        for name in CATALOG_FIELDS:
+            # A value seen only on rows rejected already may be no value at all (None).
+            seen = np.zeros(len(values[name]), dtype=bool)
+            seen[codes[name][valid]] = True
+            found[name] = [
+                catalog_problems(self.catalog, Profile(**{name: value})) if seen[i] else []
+                for i, value in enumerate(values[name])
+            ]
+            failing |= np.array([bool(problems) for problems in found[name]], dtype=bool)[codes[name]]
+        out = failing & valid
         for row in np.flatnonzero(out).tolist():
-            rejects.append((int(lines[row]), keys[row].as_py(), found[combo[row]]))
+            errors = [e for name in CATALOG_FIELDS for e in found[name][codes[name][row]]]
+            rejects.append((int(lines[row]), keys[row].as_py(), errors))
         return out
 
     def _keys(self, parsed, lines):

@@ -21,8 +21,8 @@ import numpy as np
 
 from ..core.current_shoe import current_shoe
 from ..core.shortlist import depth_for, pin, representatives, shortlist
-from .block_scoring import score_block, top_k_block
-from .block_shortlist import greedy_block
+from .block_scoring import SORT_SHARE, score_block, top_k_block
+from .block_shortlist import greedy_block, greedy_rows
 from .filter_combos import FilterCombos
 from .rule_block import RuleBlock
 from .runners import ProfileRunners, unique_rows
@@ -76,6 +76,9 @@ class BatchEngine:
         self.catalog = catalog
         self.top = top
         self.rules = RuleBlock(knowledge.rules, knowledge.overlay, knowledge.general)
+        # The catalog's rows in tiebreak order: where scores are equal, the first of them is the one to pick.
+        self.tiebreak_order = np.argsort(catalog.id_rank, kind="stable")
+        self.tiebreak_brands = catalog.brand[self.tiebreak_order]
         # The API answers each batch item with its full warnings, which only assess() gives.
         self.assess = functools.lru_cache(maxsize=ASSESS_MEMO)(knowledge.assess)
 
@@ -165,20 +168,28 @@ class BatchEngine:
         # whose scores no pick needs (shortlist() too reads only the representatives' scores).
         if listed.any():
             part[listed[:, None] & ~representatives(catalog, keep)] = -np.inf
-        best = top_k_block(part, catalog.id_rank, min(len(catalog), int(asks.depth[ask].max())))
-        greedy, settled = greedy_block(catalog, best, np.take_along_axis(part, np.maximum(best, 0), axis=1), ks)
-        # Per triple its picks, -1 padded: the plain top-k, the block shortlist, or the one-runner one.
         width = int(ks.max())
-        picked = np.full((len(ask), width), -1, dtype=np.intp)
-        head = best[:, :width]
-        plain = ~listed
-        picked[plain, : head.shape[1]] = np.where(np.arange(head.shape[1]) < ks[:, None], head, -1)[plain]
-        picked[listed, : greedy.shape[1]] = greedy[listed]
+        depth = min(len(catalog), int(asks.depth[ask].max()))
+        if depth * SORT_SHARE >= len(catalog):
+            # A top-k would sort whole rows: walk them instead, in tiebreak order, and every list is settled.
+            best, picked = None, np.full((len(ask), width), -1, dtype=np.intp)
+            greedy, _ = greedy_rows(part[:, self.tiebreak_order], self.tiebreak_brands, len(catalog.brands), ks, listed)
+            picked[:, : greedy.shape[1]] = np.where(greedy >= 0, self.tiebreak_order[greedy], -1)
+            settled = np.ones(len(ask), dtype=bool)
+        else:
+            best = top_k_block(part, catalog.id_rank, depth)
+            greedy, settled = greedy_block(catalog, best, np.take_along_axis(part, np.maximum(best, 0), axis=1), ks)
+            # Per triple its picks, -1 padded: the plain top-k, the block shortlist, or the one-runner one.
+            picked = np.full((len(ask), width), -1, dtype=np.intp)
+            head = best[:, :width]
+            plain = ~listed
+            picked[plain, : head.shape[1]] = np.where(np.arange(head.shape[1]) < ks[:, None], head, -1)[plain]
+            picked[listed, : greedy.shape[1]] = greedy[listed]
         pinned = asks.pinned[ask]
         for row in np.flatnonzero(listed & settled & (pinned >= 0)).tolist():
             # A liked shoe's line to keep in a settled list: the one-runner shortlist's last step alone.
             r, k = requirement[row], int(ks[row])
-            picks = pin(catalog, [p for p in greedy[row, :k].tolist() if p >= 0], int(pinned[row]), keep[row],
+            picks = pin(catalog, [p for p in picked[row, :k].tolist() if p >= 0], int(pinned[row]), keep[row],
                         part[row], k, Band(bands[0][r], bands[1][r], bands[2][r]))  # fmt: skip
             picked[row] = -1
             picked[row, : len(picks)] = picks

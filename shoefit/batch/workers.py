@@ -46,12 +46,24 @@ def scored_here(catalog, knowledge, sources, jobs, job, chunks):
     if jobs == 1 or len(head) < 2:
         yield map(ChunkScorer(job, catalog, knowledge), chunks)
         return
-    context = multiprocessing.get_context("spawn")  # no fork: the parent may hold threads (pyarrow, tqdm)
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(job, sources))
+    pool = ProcessPoolExecutor(jobs, mp_context=worker_context(), initializer=_start_worker, initargs=(job, sources))
     try:
         yield in_order(functools.partial(pool.submit, _score_in_worker), chunks, window=2 * jobs)
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def worker_context():
+    """Where workers come from: forked from a server process that has imported this module, and nothing else.
+
+    Not forked from the caller, which may hold threads (pyarrow's, tqdm's); not spawned either, which
+    would import numpy, pyarrow and the scorer afresh in every worker (half a second of CPU each).
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 _worker_scorer = None
