@@ -435,3 +435,29 @@ def test_a_worker_process_runs_one_blas_thread_and_no_cycle_collector():
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         threads, collecting = pool.submit(_worker_settings, job, Sources.read()).result(timeout=120)
     assert threads == [1] and not collecting
+
+
+def test_workers_come_from_a_server_that_imported_the_scorer_started_before_the_cli_imports_it(tmp_path):
+    from argparse import Namespace
+    from unittest import mock
+
+    from shoefit.batch import worker_start
+    from shoefit.cli import batch_commands
+
+    context = worker_start.worker_context()
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        assert context.get_start_method() == "forkserver"
+    big, small = tmp_path / "big.csv", tmp_path / "small.csv"
+    big.write_bytes(b"id\n" + b"r\n" * (batch_commands.EARLY_WORKERS_BYTES // 2))
+    small.write_bytes(b"id\nr\n")
+    cases = {
+        (str(big), "local", 2): True,
+        (str(big), "local", 1): False,  # scored in this process
+        (str(big), "dask", 2): False,
+        (str(small), "local", 2): False,  # one chunk: scored in this process
+        (str(tmp_path / "missing.csv"), "local", 2): False,
+    }
+    for (profiles, engine, jobs), started in cases.items():
+        with mock.patch.object(worker_start, "start_early") as start:
+            batch_commands.start_workers_early(Namespace(profiles=profiles, engine=engine, jobs=jobs))
+        assert start.called == started, (profiles, engine, jobs)

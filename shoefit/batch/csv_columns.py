@@ -17,6 +17,7 @@ from .rows import CsvRows, Reject, RowError, _error, catalog_problems
 from .runners import ColumnRunners, distinct_tuples, unique_rows
 
 CATALOG_FIELDS = ("brands", "exclude_brands", "current_shoe")  # what check_against reads
+CHECKED_MEMO = 1 << 16  # catalog fields' values whose problems are remembered: brand lists could be endless
 # First or last bytes after which str.strip() might take something off: ASCII whitespace, any non-ASCII.
 _MAY_STRIP = np.zeros(256, dtype=bool)
 _MAY_STRIP[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32, *range(0x80, 0x100)]] = True
@@ -29,6 +30,7 @@ class CsvColumns:
         self.top = top
         self.given = {name for name, _, _ in self.rows.fields}
         self.facts = {}  # runners.ColumnRunners' memo, kept from chunk to chunk
+        self.checked = {}  # (catalog field, value) -> its problems, kept from chunk to chunk
 
     def judge(self, parsed):
         """(keys, ColumnRunners, picks wanted per runner, rejects) of a csv_parse.ParsedChunk."""
@@ -77,8 +79,7 @@ class CsvColumns:
             seen = np.zeros(len(values[name]), dtype=bool)
             seen[codes[name][valid]] = True
             found[name] = [
-                catalog_problems(self.catalog, Profile(**{name: value})) if seen[i] else []
-                for i, value in enumerate(values[name])
+                self._catalog_problems(name, value) if seen[i] else [] for i, value in enumerate(values[name])
             ]
             failing |= np.array([bool(problems) for problems in found[name]], dtype=bool)[codes[name]]
         out = failing & valid
@@ -86,6 +87,14 @@ class CsvColumns:
             errors = [e for name in CATALOG_FIELDS for e in found[name][codes[name][row]]]
             rejects.append((int(lines[row]), keys[row].as_py(), errors))
         return out
+
+    def _catalog_problems(self, name, value):
+        key = (name, value)
+        if key not in self.checked:
+            if len(self.checked) >= CHECKED_MEMO:
+                self.checked.clear()
+            self.checked[key] = catalog_problems(self.catalog, Profile(**{name: value}))
+        return self.checked[key]
 
     def _keys(self, parsed, lines):
         """Each row's id, stripped as CsvRows strips it, or its line when it has none."""

@@ -172,7 +172,8 @@ class BatchEngine:
         depth = min(len(catalog), int(asks.depth[ask].max()))
         if depth * SORT_SHARE >= len(catalog):
             # A top-k would sort whole rows: walk them instead, in tiebreak order, and every list is settled.
-            best, picked = None, np.full((len(ask), width), -1, dtype=np.intp)
+            best = None  # every list is settled: the one-runner shortlist below never looks further
+            picked = np.full((len(ask), width), -1, dtype=np.intp)
             greedy, _ = greedy_rows(part[:, self.tiebreak_order], self.tiebreak_brands, len(catalog.brands), ks, listed)
             picked[:, : greedy.shape[1]] = np.where(greedy >= 0, self.tiebreak_order[greedy], -1)
             settled = np.ones(len(ask), dtype=bool)

@@ -10,13 +10,13 @@ import ctypes
 import functools
 import gc
 import itertools
-import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
 
 from threadpoolctl import threadpool_limits
 
 from .chunk_scorer import ChunkScorer
+from .worker_start import worker_context
 
 
 def in_order(submit, items, window, cancel=None):
@@ -51,19 +51,6 @@ def scored_here(catalog, knowledge, sources, jobs, job, chunks):
         yield in_order(functools.partial(pool.submit, _score_in_worker), chunks, window=2 * jobs)
     finally:
         pool.shutdown(cancel_futures=True)
-
-
-def worker_context():
-    """Where workers come from: forked from a server process that has imported this module, and nothing else.
-
-    Not forked from the caller, which may hold threads (pyarrow's, tqdm's); not spawned either, which
-    would import numpy, pyarrow and the scorer afresh in every worker (half a second of CPU each).
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
 
 
 _worker_scorer = None

@@ -32,10 +32,15 @@ def sigterm_raises():
         signal.signal(signal.SIGTERM, previous)
 
 
-def batch_command(run):
-    """Common to the batch commands: catalog and rules as the service loads them, exit codes."""
+def batch_command(run, early=None):
+    """Common to the batch commands: catalog and rules as the service loads them, exit codes.
+
+    `early(args)`, when given, is called first, before the batch modules are imported.
+    """
 
     def command(args):
+        if early is not None:
+            early(args)
         try:
             from ..batch.formats import InputError
             from ..batch.sources import Sources
@@ -106,6 +111,25 @@ def score(args, sources, catalog, knowledge):
         stages = ", ".join(f"{stage} {summary.seconds[stage]:.1f}" for stage in TIMED_STAGES)
         print(f"timings (s, summed over the processes): {stages}", file=sys.stderr)
     return EXIT_REJECTS if summary.rejected else EXIT_OK
+
+
+# A profiles file at least this big is scored in more than one chunk, and so in worker processes.
+EARLY_WORKERS_BYTES = 8 << 20
+
+
+def start_workers_early(args):
+    """Start the server the worker processes are forked from before this process imports and loads anything, so
+    that both import numpy, pyarrow and the scorer at once on two cores rather than one after the other."""
+    if args.engine != "local" or args.jobs < 2:
+        return
+    try:
+        large = os.path.getsize(args.profiles) >= EARLY_WORKERS_BYTES
+    except OSError:
+        return  # score_file says what is wrong with the file
+    if large:
+        from ..batch.worker_start import start_early
+
+        start_early()
 
 
 def grid(args, sources, catalog, knowledge):
@@ -201,7 +225,7 @@ def add_score_command(commands):
         "the run). Workers need the same shoefit version; the catalog and rules are sent to them",
     )
     run.add_argument("--timings", action="store_true", help=argparse.SUPPRESS)
-    run.set_defaults(run=batch_command(score))
+    run.set_defaults(run=batch_command(score, early=start_workers_early))
     return run
 
 
