@@ -246,7 +246,7 @@ def test_the_whole_row_greedy_picks_as_the_one_runner_shortlist_and_top_k(catalo
     listed = np.array(data.draw(st.lists(st.booleans(), min_size=n_rows, max_size=n_rows)))
     ks = np.array(data.draw(st.lists(st.integers(0, 6), min_size=n_rows, max_size=n_rows)))
     walked = np.where(keep & (~listed[:, None] | representatives(catalog, keep)), scores, -np.inf)
-    picks, picked = greedy_rows(walked[:, order], catalog.brand[order], len(catalog.brands), ks, listed)
+    picks = greedy_rows(walked[:, order], catalog.brand[order], len(catalog.brands), ks, listed)
     for row in range(n_rows):
         found = [order[p] for p in picks[row].tolist() if p >= 0]
         candidates = np.flatnonzero(walked[row] > -np.inf)
@@ -256,7 +256,6 @@ def test_the_whole_row_greedy_picks_as_the_one_runner_shortlist_and_top_k(catalo
         else:
             expected = ranked[: ks[row]]
         assert found == expected
-        assert picked[row, : len(found)].tolist() == scores[row, found].tolist()
 
 
 @settings(max_examples=300, deadline=None)

@@ -48,7 +48,7 @@ def greedy_block(catalog, best, scores, ks):
 
 
 def greedy_rows(scores, brands, n_brands, ks, listed):
-    """(picks, their scores) per row, -1 / 0 padded: the shortlist (rows where `listed`) or the plain top ks.
+    """Picks per row, -1 padded: the shortlist (rows where `listed`) or the plain top ks, as column positions.
 
     scores: rows x candidates in tiebreak order, -inf where not a candidate (for a shortlist, every shoe but
     the representatives), changed in place; brands: the brand code of each column. Each step takes every
@@ -58,7 +58,6 @@ def greedy_rows(scores, brands, n_brands, ks, listed):
     n_rows = len(scores)
     k_most = int(ks.max()) if n_rows else 0
     picks = np.full((n_rows, k_most), -1, dtype=np.intp)
-    picked = np.zeros((n_rows, k_most))
     used = np.zeros((n_rows, n_brands), dtype=bool)
     rows = np.arange(n_rows)
     for step in range(k_most):
@@ -76,11 +75,9 @@ def greedy_rows(scores, brands, n_brands, ks, listed):
             other_score = others[np.arange(len(repeated)), other]
             swap = other_score >= best[repeated] - CLOSE_POINTS
             choice[repeated[swap]] = other[swap]
-            best[repeated[swap]] = other_score[swap]
         act = np.flatnonzero(active)
         chosen = choice[act]
         picks[act, step] = chosen
-        picked[act, step] = best[act]
         scores[act, chosen] = -np.inf
         used[act, brands[chosen]] = True
-    return picks, picked
+    return picks

@@ -171,10 +171,11 @@ class BatchEngine:
         width = int(ks.max())
         depth = min(len(catalog), int(asks.depth[ask].max()))
         if depth * SORT_SHARE >= len(catalog):
-            # A top-k would sort whole rows: walk them instead, in tiebreak order, and every list is settled.
-            best = None  # every list is settled: the one-runner shortlist below never looks further
+            # A top-k would sort whole rows: walk them instead, in tiebreak order. Every representative is
+            # looked at, so every list is settled and the one-runner shortlist below never looks further.
+            best = None
             picked = np.full((len(ask), width), -1, dtype=np.intp)
-            greedy, _ = greedy_rows(part[:, self.tiebreak_order], self.tiebreak_brands, len(catalog.brands), ks, listed)
+            greedy = greedy_rows(part[:, self.tiebreak_order], self.tiebreak_brands, len(catalog.brands), ks, listed)
             picked[:, : greedy.shape[1]] = np.where(greedy >= 0, self.tiebreak_order[greedy], -1)
             settled = np.ones(len(ask), dtype=bool)
         else:

@@ -113,7 +113,8 @@ def score(args, sources, catalog, knowledge):
     return EXIT_REJECTS if summary.rejected else EXIT_OK
 
 
-# A profiles file at least this big is scored in more than one chunk, and so in worker processes.
+# A profiles file at least this big holds more than one chunk (but for rows of over 250 bytes), and so is scored
+# in worker processes.
 EARLY_WORKERS_BYTES = 8 << 20
 
 
