@@ -263,6 +263,38 @@ def met(ok):
 
 def tree_memory(root):
     """(RSS, PSS) in MB summed over `root` and its descendants, from /proc."""
+    rss = pss = 0
+    for pid in _tree(root):
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        rss += int(re.search(r"^Rss:\s+(\d+)", rollup, re.M).group(1))
+        pss += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1))
+    return rss / 1024, pss / 1024
+
+
+def _tree(root):
+    """`root` and its descendants. Each thread's children file, where the kernel has them: reading every
+    process's stat instead took about 4 ms of CPU a sample, every 0.1 s, taken from the run being measured."""
+    tree, frontier = {root}, [root]
+    while frontier:
+        children = []
+        for pid in frontier:
+            try:
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    children += [int(c) for c in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
+            except FileNotFoundError:
+                if pid == root and os.path.isdir(f"/proc/{pid}"):
+                    return _tree_from_stat(root)  # no children files (CONFIG_PROC_CHILDREN)
+            except OSError:
+                continue
+        frontier = [pid for pid in children if pid not in tree]
+        tree.update(frontier)
+    return tree
+
+
+def _tree_from_stat(root):
     parents = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -276,15 +308,7 @@ def tree_memory(root):
         children = [pid for pid, ppid in parents.items() if ppid in frontier and pid not in tree]
         tree.update(children)
         frontier = children
-    rss = pss = 0
-    for pid in tree:
-        try:
-            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        rss += int(re.search(r"^Rss:\s+(\d+)", rollup, re.M).group(1))
-        pss += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1))
-    return rss / 1024, pss / 1024
+    return tree
 
 
 def run_cli(args):
