@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from shoefit import create_app
 from shoefit.config import ConfigError, load
 from shoefit.store.engine import create_engine
+from shoefit.store import postgres
 from shoefit.store.fittings import Store
 from shoefit.store.schema import MIGRATION_LOCK
 
@@ -153,7 +154,10 @@ def test_the_client_gives_up_on_a_statement_the_server_never_answers(proxy):
     engine.dispose()
 
 
-def test_a_slow_statement_is_cancelled_by_the_server_and_the_connection_kept(postgres_url):
+def test_a_slow_statement_is_cancelled_by_the_server_and_the_connection_kept(postgres_url, monkeypatch):
+    # The client's deadline moved well past the server's: on a loaded CI host the cancel has come more than the
+    # production grace (0.5 s) late, and that race is not what this test is about.
+    monkeypatch.setattr(postgres, "GRACE_S", 10)
     store = Store(postgres_url, timeout=0.5)
     fitting = store.create_fitting(PROFILE)
     blocker = sa.create_engine(postgres_url, poolclass=sa.NullPool)
@@ -162,7 +166,7 @@ def test_a_slow_statement_is_cancelled_by_the_server_and_the_connection_kept(pos
         error, seconds = timed(lambda: store.get_fitting(fitting.id))
         locking.rollback()
     assert isinstance(error, sa.exc.OperationalError) and type(error.orig).__name__ == "QueryCanceled"
-    assert not error.connection_invalidated and seconds < 1.0  # before the client's own deadline
+    assert not error.connection_invalidated and seconds >= 0.5  # the server's statement_timeout, not the client
     assert store.get_fitting(fitting.id) == fitting
     store.close()
     blocker.dispose()
