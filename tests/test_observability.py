@@ -1,6 +1,7 @@
 """Request ids on every response and problem, and the access log line."""
 
 import logging
+import os
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -48,6 +49,24 @@ def test_a_request_id_is_made_and_echoed(client):
     response = client.get("/healthz")
     assert GENERATED.fullmatch(response.headers["X-Request-ID"])
     assert client.get("/healthz").headers["X-Request-ID"] != response.headers["X-Request-ID"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_workers_make_different_request_ids(client):
+    # gunicorn forks its workers from one preloaded app: ids drawn from a generator they all inherited, unseeded,
+    # would repeat across workers.
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, client.get("/healthz").headers["X-Request-ID"].encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    theirs = os.read(read, 64).decode()
+    os.waitpid(pid, 0)
+    os.close(read)
+    assert GENERATED.fullmatch(theirs) and client.get("/healthz").headers["X-Request-ID"] != theirs
 
 
 @pytest.mark.parametrize("sent", ["kiosk-7:42", "a", "0123456789abcdef" * 8, "trace.id_1-2"])

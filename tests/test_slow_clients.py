@@ -1,7 +1,10 @@
 """Under gunicorn as shipped: slow clients cost a thread for a bounded time, and gunicorn's own errors are problems."""
 
 import json
+import logging
+import re
 import socket
+import struct
 import subprocess
 import time
 import urllib.request
@@ -9,6 +12,8 @@ import urllib.request
 import pytest
 from helpers import ROOT
 from test_serving import _get_when_up, free_port, gunicorn
+
+from shoefit.web.thread_worker import stalled_client_in_one_line
 
 CLIENT_TIMEOUT = 5
 WORKERS, THREADS = 2, 4
@@ -79,6 +84,37 @@ def test_trickling_clients_do_not_stop_the_others_and_are_let_go(served):
             client.close()
 
 
+def test_a_kept_alive_client_that_stalls_mid_headers_is_let_go(served):
+    with socket.create_connection(("127.0.0.1", served)) as client:
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.settimeout(CLIENT_TIMEOUT + 10)
+        first = client.recv(65536)
+        while b"\r\n\r\n" not in first:
+            first += client.recv(65536)
+        head, _, body = first.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)[1])
+        while len(body) < length:
+            body += client.recv(65536)
+        assert head.startswith(b"HTTP/1.1 200") and len(body) == length
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+        started = time.monotonic()
+        assert client.recv(65536) == b""  # closed, not answered
+        assert CLIENT_TIMEOUT - 1 < time.monotonic() - started < CLIENT_TIMEOUT + 5
+
+
+def test_a_stalled_read_is_logged_as_the_clients_in_one_line():
+    def record(error):
+        made = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, "Socket error processing request.",
+                                 (), (type(error), error, None))  # fmt: skip
+        assert stalled_client_in_one_line(made)
+        return made
+
+    stalled = record(BlockingIOError(11, "Resource temporarily unavailable"))
+    assert stalled.levelno == logging.WARNING and stalled.exc_info is None and "SHOEFIT_CLIENT_TIMEOUT" in stalled.getMessage()
+    other = record(OSError(5, "Input/output error"))
+    assert other.levelno == logging.ERROR and other.exc_info is not None
+
+
 @pytest.mark.parametrize(
     "request_bytes, status",
     [
@@ -94,3 +130,16 @@ def test_gunicorns_own_refusals_are_problems(served, request_bytes, status):
     assert head.startswith(f"HTTP/1.1 {status}") and "Content-Type: application/problem+json" in head
     problem = json.loads(body)
     assert problem["status"] == status and problem["title"] and problem["detail"]
+
+
+def test_the_client_socket_gets_kernel_timeouts_and_stays_blocking(client):
+    # Python's own socket timeout would poll before every read and write of the answer: the kernel's options bound
+    # them without a second system call.
+    seconds = client.application.config["CLIENT_TIMEOUT"]
+    served, peer = socket.socketpair()
+    with served, peer:
+        assert client.get("/healthz", environ_overrides={"gunicorn.socket": served}).status_code == 200
+        for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+            sec, usec = struct.unpack("ll", served.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("ll")))
+            assert sec + usec / 1e6 == seconds
+        assert served.gettimeout() is None

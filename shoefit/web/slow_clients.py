@@ -3,9 +3,18 @@
 gunicorn's threaded worker waits for a request's first bytes in its poller, but once a thread has the request it
 reads the body and writes the answer on a blocking socket: a client that sends its headers and then 3 bytes of a
 100-byte body would hold that thread for as long as it likes. gunicorn hands the app its client socket
-(`gunicorn.socket`); a timeout on it bounds both, and gunicorn makes the socket blocking again for the next request
-on the connection. Under another server (the test client, werkzeug) there is no such socket and nothing changes.
+(`gunicorn.socket`); the kernel's receive and send timeouts on it bound every read and write. Under another server
+(the test client, werkzeug) there is no such socket and nothing changes.
+
+SO_RCVTIMEO and SO_SNDTIMEO rather than socket.settimeout: Python's own timeout turns the socket non-blocking and
+polls before every read and write, a second system call each time, and each one hands the GIL to another thread.
+A blocking call that times out raises BlockingIOError, which werkzeug reports, for a body, as ClientDisconnected.
+The options stay on the connection: a kept-alive client that stalls halfway through its next request's headers is
+let go after the same time.
 """
+
+import socket
+import struct
 
 import flask
 from werkzeug.exceptions import ClientDisconnected
@@ -14,11 +23,15 @@ from .problems import problem
 
 
 def init_app(app, seconds):
+    whole = int(seconds)
+    timeval = struct.pack("ll", whole, round((seconds - whole) * 1_000_000))
+
     @app.before_request
     def bound_the_client():
         client = flask.request.environ.get("gunicorn.socket")
         if client is not None:
-            client.settimeout(seconds)
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
 
     # Werkzeug reports a body read that failed, the timeout included, as the client having gone.
     @app.errorhandler(ClientDisconnected)

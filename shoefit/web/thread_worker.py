@@ -12,6 +12,8 @@ gthread worker as of gunicorn 27; setup.cfg pins the major version, and tests/te
 saturated worker takes connections again.
 """
 
+import logging
+
 from gunicorn.workers.gthread import ThreadWorker
 
 
@@ -19,6 +21,7 @@ class FreeThreadWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.in_threads = 0
+        self.log.error_log.addFilter(stalled_client_in_one_line)
 
     def enqueue_req(self, conn):
         self.in_threads += 1
@@ -37,3 +40,18 @@ class FreeThreadWorker(ThreadWorker):
     def set_accept_enabled(self, enabled):
         # The main loop asks for accepting whenever it is under worker_connections: not while the threads are full.
         super().set_accept_enabled(enabled and self.in_threads < self.cfg.threads)
+
+
+def stalled_client_in_one_line(record):
+    """gunicorn logs a read or write that timed out with a traceback, as a fault of its own; it is the client's.
+
+    SHOEFIT_CLIENT_TIMEOUT's socket timeouts (web/slow_clients.py) stay on a kept-alive connection, so a client
+    that stalls halfway through its next request's headers, or stops reading an answer, is let go: a warning,
+    not an error with a stack.
+    """
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, BlockingIOError) and record.levelno >= logging.ERROR:
+        record.exc_info = record.exc_text = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.msg, record.args = "Closed a connection whose client sent or read nothing for SHOEFIT_CLIENT_TIMEOUT", ()
+    return True
