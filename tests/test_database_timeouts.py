@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from shoefit import create_app
 from shoefit.config import ConfigError, load
-from shoefit.store.engine import create_engine
 from shoefit.store import postgres
+from shoefit.store.engine import create_engine
 from shoefit.store.fittings import Store
 from shoefit.store.schema import MIGRATION_LOCK
 
