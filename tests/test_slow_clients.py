@@ -102,6 +102,15 @@ def test_a_kept_alive_client_that_stalls_mid_headers_is_let_go(served):
         assert CLIENT_TIMEOUT - 1 < time.monotonic() - started < CLIENT_TIMEOUT + 5
 
 
+def test_a_client_that_stalls_in_its_first_headers_is_let_go(served):
+    with socket.create_connection(("127.0.0.1", served)) as client:
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+        client.settimeout(CLIENT_TIMEOUT + 10)
+        started = time.monotonic()
+        assert client.recv(65536) == b""  # closed, not answered
+        assert CLIENT_TIMEOUT - 1 < time.monotonic() - started < CLIENT_TIMEOUT + 5
+
+
 def test_a_stalled_read_is_logged_as_the_clients_in_one_line():
     def record(error):
         made = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, "Socket error processing request.",

@@ -10,7 +10,7 @@ SO_RCVTIMEO and SO_SNDTIMEO rather than socket.settimeout: Python's own timeout 
 polls before every read and write, a second system call each time, and each one hands the GIL to another thread.
 A blocking call that times out raises BlockingIOError, which werkzeug reports, for a body, as ClientDisconnected.
 The options stay on the connection: a kept-alive client that stalls halfway through its next request's headers is
-let go after the same time.
+let go after the same time, and under the shipped worker so is one that stalls in its first request's.
 """
 
 import socket
@@ -22,16 +22,22 @@ from werkzeug.exceptions import ClientDisconnected
 from .problems import problem
 
 
-def init_app(app, seconds):
+def bound(client, seconds):
+    """Every read and write on the socket `client` gives up after `seconds` without a byte moving."""
     whole = int(seconds)
     timeval = struct.pack("ll", whole, round((seconds - whole) * 1_000_000))
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
 
+
+def init_app(app, seconds):
+    # The shipped worker (web/thread_worker.py) bounds each connection as it takes it, its first request's headers
+    # included; this bounds the body and the answer under any other gunicorn worker too.
     @app.before_request
     def bound_the_client():
         client = flask.request.environ.get("gunicorn.socket")
         if client is not None:
-            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
-            client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+            bound(client, seconds)
 
     # Werkzeug reports a body read that failed, the timeout included, as the client having gone.
     @app.errorhandler(ClientDisconnected)

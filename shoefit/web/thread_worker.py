@@ -5,7 +5,9 @@ requests for its threads. Workers share the listening socket, so a worker whose 
 trickling bodies, say, for up to SHOEFIT_CLIENT_TIMEOUT) would go on taking connections and keep them waiting
 while another worker sits idle. This one stops listening while every thread has a request and listens again when
 one finishes: a new connection then goes to a worker that can answer it, or waits in the kernel's backlog until
-one can. Connections a worker already holds (kept alive between requests) stay with it, as in gunicorn's.
+one can. Connections a worker already holds (kept alive between requests) stay with it, as in gunicorn's. Each
+connection gets SHOEFIT_CLIENT_TIMEOUT's socket timeouts as the worker takes it (web/slow_clients.py), so a
+client stalling in its first request's headers holds a thread no longer than one stalling in a body.
 
 It counts requests through gunicorn's own seams (enqueue_req, finish_request, set_accept_enabled) of the
 gthread worker as of gunicorn 27; setup.cfg pins the major version, and tests/test_slow_clients.py fails if a
@@ -16,6 +18,8 @@ import logging
 
 from gunicorn.workers.gthread import ThreadWorker
 
+from . import slow_clients
+
 
 class FreeThreadWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
@@ -25,6 +29,12 @@ class FreeThreadWorker(ThreadWorker):
 
     def enqueue_req(self, conn):
         self.in_threads += 1
+        if not getattr(conn, "bounded", False):
+            # Before its first request's headers are read: a client that stalls in them is let go too.
+            seconds = getattr(self.wsgi, "config", {}).get("CLIENT_TIMEOUT")
+            if seconds:
+                slow_clients.bound(conn.sock, seconds)
+            conn.bounded = True
         super().enqueue_req(conn)
 
     def finish_request(self, conn, fs):
@@ -45,8 +55,8 @@ class FreeThreadWorker(ThreadWorker):
 def stalled_client_in_one_line(record):
     """gunicorn logs a read or write that timed out with a traceback, as a fault of its own; it is the client's.
 
-    SHOEFIT_CLIENT_TIMEOUT's socket timeouts (web/slow_clients.py) stay on a kept-alive connection, so a client
-    that stalls halfway through its next request's headers, or stops reading an answer, is let go: a warning,
+    SHOEFIT_CLIENT_TIMEOUT's socket timeouts (web/slow_clients.py) are on a connection from its first byte, so a
+    client that stalls halfway through a request's headers, or stops reading an answer, is let go: a warning,
     not an error with a stack.
     """
     error = record.exc_info[1] if record.exc_info else None
