@@ -32,8 +32,11 @@ class FreeThreadWorker(ThreadWorker):
         if not getattr(conn, "bounded", False):
             # Before its first request's headers are read: a client that stalls in them is let go too.
             seconds = getattr(self.wsgi, "config", {}).get("CLIENT_TIMEOUT")
-            if seconds:
-                slow_clients.bound(conn.sock, seconds)
+            try:
+                if seconds:
+                    slow_clients.bound(conn.sock, seconds)
+            except OSError:
+                pass  # the client has gone already: its thread finds out on the first read, and is counted back
             conn.bounded = True
         super().enqueue_req(conn)
 
