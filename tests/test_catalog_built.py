@@ -110,16 +110,17 @@ def test_without_a_usable_built_file_a_worker_validates_the_csv(instance, config
 def slow_load(monkeypatch):
     """Every catalog bigger than nothing loads in the background, and each load waits for `go`."""
     monkeypatch.setattr(served, "INLINE_BYTES", 0)
-    go, loads = threading.Event(), []
+    go, begun, loads = threading.Event(), threading.Event(), []
     load = catalog_built.load
 
     def waiting_load(*args):
         loads.append(threading.current_thread())
+        begun.set()
         assert go.wait(10)
         return load(*args)
 
     monkeypatch.setattr(catalog_built, "load", waiting_load)
-    return types.SimpleNamespace(go=go, loads=loads)
+    return types.SimpleNamespace(go=go, begun=begun, loads=loads)
 
 
 def test_a_big_catalog_loads_in_the_background_while_the_old_one_serves(instance, configured, slow_load):
@@ -130,6 +131,9 @@ def test_a_big_catalog_loads_in_the_background_while_the_old_one_serves(instance
     client = two.test_client()
     for _ in range(5):
         assert served_version(client) == OLD_VERSION
+    # The load thread may not have had the GIL yet: a handful of quick requests need not let go of it.
+    assert slow_load.begun.wait(10)
+    assert served_version(client) == OLD_VERSION
     assert len(slow_load.loads) == 1 and slow_load.loads[0] is not threading.current_thread()
     slow_load.go.set()
     holder._loading.join(10)
