@@ -202,11 +202,17 @@ def test_block_representatives_are_each_rows_newest_candidate_of_its_line(catalo
         assert set(np.flatnonzero(block[row]).tolist()) == set(newest.values())
 
 
+def greedy(catalog, ordered, score_of, k):
+    """The one-runner greedy over catalog rows `ordered`, their scores read from `score_of` (by row)."""
+    from shoefit.core.shortlist import _greedy
+
+    return _greedy(list(ordered), score_of[ordered].tolist(), catalog.brand[ordered].tolist(), k)
+
+
 @settings(max_examples=200, deadline=None)
 @given(catalog=catalogs(), data=st.data())
 def test_the_block_greedy_picks_as_the_one_runner_greedy(catalog, data):
     from shoefit.batch.block_shortlist import greedy_block
-    from shoefit.core.shortlist import _greedy
 
     n_rows = data.draw(st.integers(1, 4))
     depth = data.draw(st.integers(1, len(catalog)))
@@ -227,7 +233,7 @@ def test_the_block_greedy_picks_as_the_one_runner_greedy(catalog, data):
         ordered = [r for r in best[row] if r >= 0]
         score_of = np.full(len(catalog), np.nan)
         score_of[ordered] = scores[row][: len(ordered)]
-        expected, known = _greedy(catalog, ordered, score_of, ks[row])
+        expected, known = greedy(catalog, ordered, score_of, ks[row])
         assert [r for r in picks[row].tolist() if r >= 0] == expected
         assert settled[row] == (known or len(ordered) < depth)
 
@@ -236,7 +242,7 @@ def test_the_block_greedy_picks_as_the_one_runner_greedy(catalog, data):
 @given(catalog=catalogs(), data=st.data())
 def test_the_whole_row_greedy_picks_as_the_one_runner_shortlist_and_top_k(catalog, data):
     from shoefit.batch.block_shortlist import greedy_rows
-    from shoefit.core.shortlist import _greedy, representatives
+    from shoefit.core.shortlist import representatives
 
     n_rows, n = data.draw(st.integers(1, 4)), len(catalog)
     order = np.argsort(catalog.id_rank, kind="stable")
@@ -252,7 +258,7 @@ def test_the_whole_row_greedy_picks_as_the_one_runner_shortlist_and_top_k(catalo
         candidates = np.flatnonzero(walked[row] > -np.inf)
         ranked = candidates[top_k(scores[row, candidates], catalog.id_rank[candidates], len(candidates))].tolist()
         if listed[row]:
-            expected, _ = _greedy(catalog, ranked, scores[row], int(ks[row]))  # every representative is in ranked
+            expected, _ = greedy(catalog, ranked, scores[row], int(ks[row]))  # every representative is in ranked
         else:
             expected = ranked[: ks[row]]
         assert found == expected
@@ -261,7 +267,6 @@ def test_the_whole_row_greedy_picks_as_the_one_runner_shortlist_and_top_k(catalo
 @settings(max_examples=300, deadline=None)
 @given(catalog=catalogs(), data=st.data())
 def test_a_settled_greedy_is_what_every_representative_would_give(catalog, data):
-    from shoefit.core.shortlist import _greedy
 
     ordered = data.draw(st.permutations(range(len(catalog))))
     values = sorted(
@@ -271,9 +276,9 @@ def test_a_settled_greedy_is_what_every_representative_would_give(catalog, data)
     score_of = np.array([np.nan] * len(catalog))
     score_of[ordered] = values
     k = data.draw(st.integers(1, 6))
-    whole, _ = _greedy(catalog, ordered, score_of, k)
+    whole, _ = greedy(catalog, ordered, score_of, k)
     for depth in range(1, len(ordered) + 1):
-        picks, settled = _greedy(catalog, ordered[:depth], score_of, k)
+        picks, settled = greedy(catalog, ordered[:depth], score_of, k)
         if settled:
             assert picks == whole, depth
 

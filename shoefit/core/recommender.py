@@ -10,14 +10,18 @@ from .current_shoe import current_shoe
 from .feedback import Feedback
 from .feedback_report import report
 from .feedback_table import default_table
-from .scoring import Filters, candidate_scores, shown, top_k
-from .shortlist import shortlist
+from .scoring import Filters, score, shown, top_k
+from .shortlist import Candidates, shortlist
 from .triage import FOR_LATER, triage
 from .validation import check_against
 from .vocabulary import ATTRIBUTE_NAMES, ATTRIBUTES, WIDTHS
 
 # A look-alike of the runner's current shoe moved by less than this gets no line.
 WHY_MIN_POINTS = 0.5
+# The shoes each set of filters lets through are remembered, within about this many bytes of arrays (some
+# 26 bytes a shoe): a store's runners ask for few widths, terrains and budgets.
+FILTERED_BYTES = 64 * 2**20
+FILTERED_MAX = 256
 
 
 class Recommender:
@@ -31,6 +35,8 @@ class Recommender:
             # runners who answer alike (a kiosk sees many) share one computation. The
             # memo lives and dies with this Recommender, i.e. with the catalog it ranks.
             self.recommend_json = functools.lru_cache(maxsize=memo_size)(self.recommend_json)
+        remembered = max(4, min(FILTERED_MAX, FILTERED_BYTES // (26 * max(1, len(catalog)))))
+        self._filtered = functools.lru_cache(maxsize=remembered)(self._filtered)
 
     def catalog_info(self, candidates=None):
         info = {"version": self.catalog.version, "size": len(self.catalog)}
@@ -57,27 +63,35 @@ class Recommender:
         feedback, assessment, body = self._assess(profile, tryons)
         current = None if profile.current_shoe is None else current_shoe(catalog, *profile.current_shoe)
         filters = Filters.from_profile(profile)
-        mask, adjust = self._mask_and_points(filters, feedback, current)
-        rows, scores = candidate_scores(catalog, assessment.lows, assessment.highs, assessment.weights, mask, adjust)
-        if profile.shortlist:
-            pinned = int(catalog.family[current.row]) if current is not None and current.liked else None
-            entries = shortlist(catalog, rows, scores, profile.limit, pinned=pinned, assessment=assessment)
+        candidates, adjust = self._candidates(filters, feedback, current)
+        rows = candidates.rows
+        if len(rows) == 0:
+            entries = []
         else:
-            best = top_k(scores, catalog.id_rank[rows], profile.limit) if len(rows) else []
-            entries = [(int(rows[i]), float(scores[i]), []) for i in best]
+            scores = score(catalog, assessment.lows, assessment.highs, assessment.weights,
+                           None if len(rows) == len(catalog) else rows)  # fmt: skip
+            if adjust is not None:
+                scores += adjust[rows]
+            if profile.shortlist:
+                pinned = int(catalog.family[current.row]) if current is not None and current.liked else None
+                entries = shortlist(catalog, rows, scores, profile.limit, pinned=pinned, assessment=assessment,
+                                    candidates=candidates)  # fmt: skip
+            else:
+                best = top_k(scores, catalog.id_rank[rows], profile.limit)
+                entries = [(int(rows[i]), float(scores[i]), []) for i in best]
         picked = [row for row, _, _ in entries]
         values = catalog.matrix[picked].tolist()
         breakdowns = explain.breakdowns(values, assessment)
         why = explain.Why(assessment, profile)
         later = [FOR_LATER] if body["triage"]["picks"] == "for_later" else []
         picks = []
-        for n, ((row, score, older), breakdown, shoe_values) in enumerate(zip(entries, breakdowns, values), 1):
+        for n, ((row, total, older), breakdown, shoe_values) in enumerate(zip(entries, breakdowns, values), 1):
             lines = why(catalog, row, shoe_values)
             if later or current is not None:
                 lines[:0] = [*later, *self._current_lines(current, row)]
             if older:
                 lines += self._also_line(older)
-            picks.append(self._pick(n, row, score, breakdown, lines, older))
+            picks.append(self._pick(n, row, total, breakdown, lines, older))
         if feedback is not None:
             for row, pick in zip(picked, picks):
                 pick["tried"] = feedback.tried(row)
@@ -85,7 +99,7 @@ class Recommender:
                 # What the runner felt leads (Nigg et al. 2015: comfort is the best filter we have).
                 pick["why"] = feedback.lines(row) + pick["why"]
         if current is not None:
-            body["current_shoe"] = self._current_summary(current, picked, mask, assessment)
+            body["current_shoe"] = self._current_summary(current, picked, candidates.member, assessment)
         body["recommendations"] = picks
         if len(rows) == 0:
             body["no_match"] = self._no_match(filters)
@@ -124,19 +138,23 @@ class Recommender:
             body["calibration"] = self.knowledge.overlay.info()
         return body
 
-    def _mask_and_points(self, filters, feedback, current):
-        """Which shoes may be picked (None: all), and the points try-ons and the current shoe add (None: none)."""
-        mask = filters.mask(self.catalog)
+    def _candidates(self, filters, feedback, current):
+        """The shoes that may be picked (Candidates), and the points try-ons and the current shoe add (None: none)."""
+        candidates = self._filtered(filters)
         if feedback is not None or (current is not None and current.excluded is not None):
-            keep = np.ones(len(self.catalog), dtype=bool)
+            keep = candidates.member.copy()
             if feedback is not None:
                 keep[feedback.set_aside_rows] = False
             if current is not None and current.excluded is not None:
                 keep &= ~current.excluded
-            if not keep.all():
-                mask = keep if mask is None else mask & keep
+            candidates = Candidates.of(self.catalog, keep)
         parts = [p for p in (feedback and feedback.points, current and current.points) if p is not None]
-        return mask, (sum(parts) if parts else None)
+        return candidates, (sum(parts) if parts else None)
+
+    def _filtered(self, filters):
+        """The shoes `filters` let through (remembered: see __init__)."""
+        mask = filters.mask(self.catalog)
+        return Candidates.of(self.catalog, np.ones(len(self.catalog), dtype=bool) if mask is None else mask)
 
     def _current_lines(self, current, row):
         if current is None:
@@ -158,7 +176,7 @@ class Recommender:
         names = ", ".join(f"{self.catalog.shoes[r]['model']}, ${self.catalog.shoes[r]['price']:g}" for r in older)
         return [f"Also: {names}."]
 
-    def _current_summary(self, current, picked, mask, assessment):
+    def _current_summary(self, current, picked, member, assessment):
         shoe = self.catalog.shoes[current.row]
         name = f"{shoe['brand']} {shoe['model']}"
         line = self.catalog.lines[int(self.catalog.family[current.row])]
@@ -166,7 +184,7 @@ class Recommender:
             text = f"You did not get on with your {name}: its line is off the shortlist, and shoes like it move down."
         elif any(row in line for row in picked):
             text = f"You love your {name}: its line is on your shortlist, and shoes like it move up."
-        elif mask is not None and not mask[line].any():
+        elif not member[line].any():
             text = f"You love your {name}, but no version of it passes your filters; shoes like it move up."
         else:
             newest = line[0]

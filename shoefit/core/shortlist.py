@@ -7,6 +7,8 @@ listed while another brand's scores within CLOSE_POINTS of it, that one comes fi
 liked current shoe keeps its line on the list unless a strong requirement rules it out.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .requirements import gap
@@ -34,45 +36,67 @@ def representatives(catalog, candidate):
     return found
 
 
+class Candidates(NamedTuple):
+    """The shoes that pass a runner's filters, and what a shortlist needs of them that no score changes."""
+
+    rows: np.ndarray  # catalog rows, ascending
+    member: np.ndarray  # per catalog row, whether it is one of them
+    leading: np.ndarray  # positions into rows of the representatives
+    leading_rank: np.ndarray  # the representatives' tiebreak (catalog.id_rank)
+
+    @classmethod
+    def of(cls, catalog, member):
+        """From a boolean array over the catalog's rows (kept, not copied)."""
+        rows = np.flatnonzero(member)
+        leading = np.flatnonzero(representatives(catalog, member)[rows])
+        return cls(rows, member, leading, catalog.id_rank[rows[leading]])
+
+
 def depth_for(k):
     """How many of the best representatives a shortlist of k looks at first."""
     return k + LOOKAHEAD
 
 
-def shortlist(catalog, rows, scores, k, first=None, pinned=None, assessment=None):
+def shortlist(catalog, rows, scores, k, first=None, pinned=None, assessment=None, candidates=None):
     """[(row, score, [older rows of its line])] best first, from candidate `rows` and their `scores`.
 
     first: the best representatives' positions into `rows`, best first, when already known (the
     batch engine's top-k); more are looked at when they do not settle the list. pinned: a family
     whose newest candidate must be on the list unless `assessment`'s requirements rule it out.
+    candidates: `rows` as Candidates, when already worked out.
     """
     if len(rows) == 0:
         return []
-    candidate = np.zeros(len(catalog), dtype=bool)
-    candidate[rows] = True
-    score_of = np.full(len(catalog), np.nan)
-    score_of[rows] = scores
-    leading = np.flatnonzero(representatives(catalog, candidate)[rows])  # positions into rows
+    if candidates is None:
+        member = np.zeros(len(catalog), dtype=bool)
+        member[rows] = True
+        candidates = Candidates.of(catalog, member)
+    member, leading = candidates.member, candidates.leading
     n = len(leading)
     depth = min(n, max(len(first) if first is not None else 0, depth_for(k)))
     while True:
         if first is not None and len(first) >= depth:
             order = first[:depth]
         else:
-            order = leading[top_k(scores[leading], catalog.id_rank[rows[leading]], depth)]
-        picks, settled = _greedy(catalog, rows[order].tolist(), score_of, k)
+            order = leading[top_k(scores[leading], candidates.leading_rank, depth)]
+        ordered, ordered_scores = rows[order].tolist(), scores[order].tolist()
+        picks, settled = _greedy(ordered, ordered_scores, catalog.brand[ordered].tolist(), k)
         if settled or depth >= n:
             break
         depth = min(n, 2 * depth)
-    if pinned is not None:
-        picks = pin(catalog, picks, pinned, candidate, score_of, k, assessment)
-    return [
-        (row, float(score_of[row]), [r for r in catalog.generations(row) if candidate[r] and r != row]) for row in picks
-    ]
+    if pinned is None:
+        score_of = dict(zip(ordered, ordered_scores))
+    else:
+        score_of = np.full(len(catalog), np.nan)
+        score_of[rows] = scores
+        picks = pin(catalog, picks, pinned, member, score_of, k, assessment)
+        score_of = dict(zip(picks, score_of[picks].tolist()))
+    return [(row, score_of[row], [r for r in catalog.generations(row) if r != row and member[r]]) for row in picks]
 
 
-def _greedy(catalog, ordered, score_of, k):
-    """(picks, settled) from representatives best first; settled when none beyond them could change the picks.
+def _greedy(ordered, scores, brands_of, k):
+    """(picks, settled) from representatives best first (rows, their scores and brands); settled when none
+    beyond them could change the picks.
 
     Those beyond score no more than the last of `ordered` and come after it, so they can only matter
     where a search for another brand within CLOSE_POINTS ran past the end of `ordered` unanswered,
@@ -80,7 +104,7 @@ def _greedy(catalog, ordered, score_of, k):
     """
     picks, brands = [], set()
     # A few dozen rows at most, walked one by one: as Python numbers, not numpy scalars.
-    remaining = list(zip(ordered, score_of[ordered].tolist(), catalog.brand[ordered].tolist()))
+    remaining = list(zip(ordered, scores, brands_of))
     open_ended = False
     while remaining and len(picks) < k:
         at = 0
