@@ -13,6 +13,7 @@ import pytest
 from helpers import ROOT
 from test_serving import _get_when_up, free_port, gunicorn
 
+from shoefit.web import slow_clients
 from shoefit.web.thread_worker import stalled_client_in_one_line
 
 CLIENT_TIMEOUT = 5
@@ -152,3 +153,33 @@ def test_the_client_socket_gets_kernel_timeouts_and_stays_blocking(client):
             sec, usec = struct.unpack("ll", served.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("ll")))
             assert sec + usec / 1e6 == seconds
         assert served.gettimeout() is None
+
+
+class CountingSocket(socket.socket):
+    """A socket that counts its setsockopt calls, each a system call."""
+
+    calls = 0
+
+    def setsockopt(self, *args):
+        self.calls += 1
+        return super().setsockopt(*args)
+
+
+def test_a_connection_is_bounded_once_however_many_requests_it_carries(client):
+    seconds = client.application.config["CLIENT_TIMEOUT"]
+    first, peer = socket.socketpair()
+    served = CountingSocket(fileno=first.detach())
+    with served, peer:
+        for _ in range(3):
+            assert client.get("/healthz", environ_overrides={"gunicorn.socket": served}).status_code == 200
+        assert served.calls == 2  # SO_RCVTIMEO and SO_SNDTIMEO, at the first request
+        # As the shipped worker hands it over, already bounded: the app leaves it alone.
+        slow_clients.bound(served, seconds)
+        assert client.get("/healthz", environ_overrides={"gunicorn.socket": served}).status_code == 200
+        assert served.calls == 4
+        # Bounded by another time than the app's: the app's own applies.
+        slow_clients.bound(served, seconds + 1)
+        assert client.get("/healthz", environ_overrides={"gunicorn.socket": served}).status_code == 200
+        assert served.calls == 8
+        sec, usec = struct.unpack("ll", served.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.calcsize("ll")))
+        assert sec + usec / 1e6 == seconds

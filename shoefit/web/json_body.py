@@ -4,6 +4,7 @@ Python's json module reads documents that break later: nesting deep enough to ex
 integers too long for int() (4,300 digits), lone surrogates (no UTF-8 encodes them, so echoing one in an error
 or storing it fails) and NUL (PostgreSQL's text and jsonb refuse it). Every body this API takes is a JSON object
 at most 4 levels deep, holding small numbers and short texts, so the limits below refuse only crafted input.
+Nearly every body orjson reads, to the values json gives, in a fraction of the time; the others json reads.
 Views that flask-smorest loads read the body through `Blueprint`'s parser; others call `body()`. A PATCH's body
 is a JSON merge patch, applied here too.
 """
@@ -15,6 +16,7 @@ from itertools import accumulate
 import flask
 import flask_smorest
 import marshmallow as ma
+import orjson
 from flask_smorest import abort
 from webargs.flaskparser import FlaskParser
 
@@ -33,6 +35,12 @@ _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 # may be an integer. A body with none of them (nearly every one) needs no walk.
 _ESCAPES = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 _LONG_DIGITS = re.compile(r"\d{%d}" % (MAX_INT_DIGITS + 1))
+# orjson reads what json reads to the same values, several times faster, but an integer beyond 64 bits as a float:
+# a body with a run of 19 digits (the fewest such an integer has) is left to json, as is one the walk must see. The
+# run is found with every digit made a 0 (a fifth of a regular expression's time).
+_ORJSON_ESCAPES = re.compile(_ESCAPES.pattern.encode())
+_DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789", b"0" * 10)
+_DIGITS_BEYOND_ORJSON = b"0" * 19
 _PARSED = "shoefit_json_body"  # in flask.g: (the body, whether it needs the walk)
 # webargs' `unknown` when a view names none: the schema's own (RAISE for every schema here) for a JSON body.
 _SCHEMAS_OWN = "_default"
@@ -78,14 +86,35 @@ def _read(request):
     data = request.get_data(cache=True)
     limit = request.max_content_length
     # Werkzeug stops a body without Content-Length (chunked) at the limit and hands over what it read: a byte
-    # beyond it means the body was cut short, which must not look like malformed JSON.
-    if request.content_length is None and limit is not None and len(data) >= limit:
+    # beyond it means the body was cut short, which must not look like malformed JSON. (The length first: it is
+    # cheap, where content_length parses the header again.)
+    if limit is not None and len(data) >= limit and request.content_length is None:
         if request.environ["wsgi.input"].read(1):
             abort(413, message=f"The body is over the {limit:,} bytes this endpoint takes.")
     return data
 
 
 def _parse(data):
+    if _orjson_reads(data):
+        try:
+            return orjson.loads(data), False
+        except orjson.JSONDecodeError:
+            pass  # json's words say what is wrong, as they always have
+    return _parse_strictly(data)
+
+
+def _orjson_reads(data):
+    """Whether what orjson reads of `data` is what _parse_strictly would give: no escape for the walk, no integer
+    orjson would turn into a float, too few brackets to nest too deep. What orjson refuses (not UTF-8, not JSON,
+    1e400, NaN...) _parse_strictly reads or refuses in its own words."""
+    return (
+        data.count(b"[") + data.count(b"{") <= MAX_DEPTH
+        and (b"\\u" not in data or _ORJSON_ESCAPES.search(data) is None)
+        and _DIGITS_BEYOND_ORJSON not in data.translate(_DIGITS_AS_ZEROS)
+    )
+
+
+def _parse_strictly(data):
     if not data.strip():
         _malformed("The request body is empty: send a JSON object ({} when there is nothing to say).")
     try:

@@ -81,35 +81,63 @@ def _field(field):
     if field.data_key is not None or field.attribute is not None or field.pre_load or field.post_load:
         raise _Unsupported
     kind = type(field)
+    checks = [_validator(check) for check in field.validators]
     if kind is fields.String:
-        read = _of_type(str)
-    elif kind is fields.Integer:
-        read = _of_type(int)  # not bool, which marshmallow refuses as a number
-    elif kind is fields.Float and not field.as_string:
-        read = _float
-    elif kind is StrictBoolean or kind is fields.Boolean and True in field.truthy and False in field.falsy:
-        read = _of_type(bool)
-    elif kind is fields.List:
-        read = _list(_field(field.inner))
-    elif kind is fields.Nested and not field.many and field.unknown in (None, ma.RAISE):
-        read = _schema(field.schema)
+        return _of_type(str, field.validators, checks)
+    if kind is fields.Integer:
+        return _of_type(int, field.validators, checks)  # not bool, which marshmallow refuses as a number
+    if kind is fields.Float and not field.as_string:
+        return _checked(_float, checks)
+    if kind is StrictBoolean or kind is fields.Boolean and True in field.truthy and False in field.falsy:
+        return _of_type(bool, field.validators, checks)
+    if kind is fields.List:
+        return _checked(_list(_field(field.inner)), checks)
+    if kind is fields.Nested and not field.many and field.unknown in (None, ma.RAISE):
+        return _checked(_schema(field.schema), checks)
+    raise _Unsupported
+
+
+# The readers below are called for every value of every body: the common fields' type test and validator are one
+# function rather than a chain of them.
+
+
+def _checked(read, checks):
+    if not checks:
+        return read
+    if len(checks) == 1:
+        (check,) = checks
+
+        def checked(value):
+            value = read(value)
+            return value if value is not NOT_PLAIN and check(value) else NOT_PLAIN
+
     else:
-        raise _Unsupported
-    for check in map(_validator, field.validators):
-        read = _checked(read, check)
-    return read
 
-
-def _checked(read, check):
-    def checked(value):
-        value = read(value)
-        return value if value is not NOT_PLAIN and check(value) else NOT_PLAIN
+        def checked(value):
+            value = read(value)
+            return value if value is not NOT_PLAIN and all(check(value) for check in checks) else NOT_PLAIN
 
     return checked
 
 
-def _of_type(kind):
-    return lambda value: value if type(value) is kind else NOT_PLAIN
+def _of_type(kind, validators, checks):
+    """Values of exactly `kind` that `checks` (made of `validators`) pass: a term or an integer in a closed range
+    in one test."""
+    if not validators:
+        return lambda value: value if type(value) is kind else NOT_PLAIN
+    if len(validators) == 1:
+        (validator,) = validators
+        if kind is str and type(validator) is validate.OneOf and all(type(c) is str for c in validator.choices):
+            texts = frozenset(validator.choices)
+            return lambda value: value if type(value) is str and value in texts else NOT_PLAIN
+        if kind is int and type(validator) is validate.Range and _inclusive(validator):
+            low, high = validator.min, validator.max
+            return lambda value: value if type(value) is int and low <= value <= high else NOT_PLAIN
+    return _checked(lambda value: value if type(value) is kind else NOT_PLAIN, checks)
+
+
+def _inclusive(check):
+    return check.min is not None and check.max is not None and check.min_inclusive and check.max_inclusive
 
 
 def _float(value):
@@ -128,8 +156,13 @@ def _list(read_item):
     def read(value):
         if type(value) is not list:
             return NOT_PLAIN
-        items = [read_item(item) for item in value]
-        return NOT_PLAIN if any(item is NOT_PLAIN for item in items) else items
+        items = []
+        for item in value:
+            item = read_item(item)
+            if item is NOT_PLAIN:
+                return NOT_PLAIN
+            items.append(item)
+        return items
 
     return read
 

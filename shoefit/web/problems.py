@@ -131,7 +131,8 @@ def register(app):
 
     @app.before_request
     def require_json_body():
-        request = flask.request
+        # The request behind the proxy: every attribute read through flask.request is a lookup of its own.
+        request = flask.request._get_current_object()
         if request.method in ("POST", "PUT", "PATCH") and not request.is_json and request.endpoint not in NOT_JSON:
             return problem(
                 415,
@@ -144,7 +145,7 @@ def register(app):
     def refuse_unknown_query_parameters():
         # A view with a query schema refuses what the schema does not name; every other API view takes none.
         # A CORS preflight carries the query of the request it asks about, so it is left alone.
-        request = flask.request
+        request = flask.request._get_current_object()  # as above
         # An empty query string first: parsing one to find nothing is most of what this hook would cost.
         if not request.query_string or not request.args or request.method == "OPTIONS":
             return None

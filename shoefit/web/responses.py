@@ -19,8 +19,10 @@ def json_response(body, status=200):
     # Responses are built as plain dicts (or already JSON bytes) by the recommender;
     # serialising them directly skips a marshmallow dump that would cost more than the scoring.
     payload = body if isinstance(body, bytes) else dumps(body)
+    # The app behind the proxy: every attribute read through current_app is a lookup of its own.
+    app = flask.current_app._get_current_object()
     # content_type rather than mimetype: the same header, without werkzeug working out a charset it would not add.
-    return flask.current_app.response_class(payload, status=status, content_type="application/json")
+    return app.response_class(payload, status=status, content_type="application/json")
 
 
 def conditional(tag, build):

@@ -10,16 +10,21 @@ SO_RCVTIMEO and SO_SNDTIMEO rather than socket.settimeout: Python's own timeout 
 polls before every read and write, a second system call each time, and each one hands the GIL to another thread.
 A blocking call that times out raises BlockingIOError, which werkzeug reports, for a body, as ClientDisconnected.
 The options stay on the connection: a kept-alive client that stalls halfway through its next request's headers is
-let go after the same time, and under the shipped worker so is one that stalls in its first request's.
+let go after the same time, and under the shipped worker so is one that stalls in its first request's. A socket
+is bounded once: its later requests find it marked, and make no system call for it.
 """
 
 import socket
 import struct
+import weakref
 
 import flask
 from werkzeug.exceptions import ClientDisconnected
 
 from .problems import problem
+
+# The seconds each live client socket is bounded by; a socket's entry goes with it.
+_bounded = weakref.WeakKeyDictionary()
 
 
 def bound(client, seconds):
@@ -28,6 +33,7 @@ def bound(client, seconds):
     timeval = struct.pack("ll", whole, round((seconds - whole) * 1_000_000))
     client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
     client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+    _bounded[client] = seconds
 
 
 def init_app(app, seconds):
@@ -35,8 +41,9 @@ def init_app(app, seconds):
     # included; this bounds the body and the answer under any other gunicorn worker too.
     @app.before_request
     def bound_the_client():
-        client = flask.request.environ.get("gunicorn.socket")
-        if client is not None:
+        client = flask.request._get_current_object().environ.get("gunicorn.socket")
+        # Each setsockopt is a system call, which hands the GIL to another thread: once per connection, not per request.
+        if client is not None and _bounded.get(client) != seconds:
             bound(client, seconds)
 
     # Werkzeug reports a body read that failed, the timeout included, as the client having gone.
