@@ -45,6 +45,7 @@ class Catalog:
         self.lines = {}
         for row, family in zip(self.by_age.tolist(), self.family[self.by_age].tolist()):
             self.lines.setdefault(family, []).append(row)
+        self._line_of = [self.lines[family] for family in self.family.tolist()]  # per row: its family's line
         # Per step d: the rows with a version d newer in their line, and that version's row. A candidate
         # stands for its line when no newer version is a candidate too (shortlist.representatives).
         self.newer_versions = []
@@ -92,7 +93,7 @@ class Catalog:
 
     def generations(self, row):
         """The rows of `row`'s family, newest version first."""
-        return self.lines[int(self.family[row])]
+        return self._line_of[row]
 
     @functools.cached_property
     def level_table(self):

@@ -8,9 +8,10 @@ needed, in the attribute's own units.
 import functools
 
 from . import attributes
+from .fixed_entries import FixedEntry
 from .requirements import gap, how, kind_of, target_of
 from .scoring import RATING_SPAN
-from .vocabulary import ATTRIBUTE_NAMES, ATTRIBUTES, FIT_ISSUES, WIDTHS
+from .vocabulary import ATTRIBUTES, FIT_ISSUES, WIDTHS
 
 # Requirements lighter than this come from the baseline rules alone; they rank,
 # but a line about each of them would be noise.
@@ -30,12 +31,7 @@ SHARED_WORDS = 8192
 
 def breakdowns(picked_values, assessment):
     """Per pick (its attribute values as a list), per required attribute: the band, the value, gap and match."""
-    required = []
-    bands = zip(assessment.lows.tolist(), assessment.highs.tolist(), assessment.weights.tolist())
-    for i, (low, high, w) in enumerate(bands):
-        if w > 0:
-            shown = round(w, 2)
-            required.append((i, ATTRIBUTE_NAMES[i], low, high, shown, _entries(low, high, shown)))
+    required = [(i, name, low, high, *_shown(low, high, w)) for i, name, low, high, w in assessment.bands]
     rows = []
     for values in picked_values:
         row = {}
@@ -52,35 +48,35 @@ def breakdowns(picked_values, assessment):
 
 
 @functools.lru_cache(maxsize=SHARED_BANDS)
-def _entries(low, high, weight):
-    """{value: its breakdown entry against this band}, filled as values come; each entry the same dict in every
-    answer that has it, as rules share theirs (nothing mutates them)."""
-    return {}
+def _shown(low, high, weight):
+    """(the weight as breakdowns show it, {value: its breakdown entry against this band}), the entries filled as
+    values come; each entry the same dict in every answer that has it, as rules share theirs (nothing mutates them)."""
+    return round(weight, 2), {}
 
 
 def _match(low, high, weight, value):
     """A shoe's value against a band, as a breakdown gives it."""
     g = gap(low, high, value)
-    return {
-        "target": round(target_of(low, high), 2),
-        "kind": kind_of(low, high),
-        "value": value,
-        "gap": round(g, GAP_DECIMALS),
-        "verdict": "meets" if g == 0 else "short" if g < 0 else "over",
-        "match": round(1.0 - abs(g) / RATING_SPAN, 4),
-        "weight": weight,
-    }
+    return FixedEntry(
+        {
+            "target": round(target_of(low, high), 2),
+            "kind": kind_of(low, high),
+            "value": value,
+            "gap": round(g, GAP_DECIMALS),
+            "verdict": "meets" if g == 0 else "short" if g < 0 else "over",
+            "match": round(1.0 - abs(g) / RATING_SPAN, 4),
+            "weight": weight,
+        }
+    )
 
 
 class Why:
     """Plain-language lines for each pick; what does not depend on the shoe is worked out once."""
 
     def __init__(self, assessment, profile):
-        weights = assessment.weights.tolist()
-        weighty = sorted((i for i, w in enumerate(weights) if w >= WHY_MIN_WEIGHT), key=lambda i: (-weights[i], i))
-        lows, highs = assessment.lows.tolist(), assessment.highs.tolist()
+        weighty = sorted((band for band in assessment.bands if band[4] >= WHY_MIN_WEIGHT), key=_heaviest_first)
         # (attribute index, attribute, low, high, the strongest reason's text), heaviest first
-        self.required = [(i, ATTRIBUTE_NAMES[i], lows[i], highs[i], _reason(assessment, i)) for i in weighty]
+        self.required = [(i, attr, low, high, assessment.reasons[attr][0].reason) for i, attr, low, high, _ in weighty]
         # The requirements some answer of the runner's asked for, beyond what every runner gets.
         self.told = [
             r for r in self.required if any(reason.id not in assessment.general for reason in assessment.reasons[r[1]])
@@ -125,8 +121,9 @@ def tuned_line(multiplier):
     return f"This store's kept and returned try-ons make it count {more} here ({multiplier:g}x)."
 
 
-def _reason(assessment, i):
-    return assessment.reasons[ATTRIBUTE_NAMES[i]][0].reason
+def _heaviest_first(band):
+    i, _, _, _, weight = band
+    return -weight, i
 
 
 @functools.lru_cache(maxsize=SHARED_WORDS)
@@ -145,7 +142,7 @@ def evidence(assessment):
         for reason in reasons:
             if reason.evidence and reason.evidence not in seen:
                 seen.add(reason.evidence)
-                notes.append({"rule": reason.id, "text": reason.evidence})
+                notes.append(reason.evidence_entry)
     return notes
 
 

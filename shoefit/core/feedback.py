@@ -50,7 +50,7 @@ class NoteEffect:
     """A note felt in one or more shoes, as a reason behind a requirement.
 
     It stands beside the rules in Assessment.reasons, so it offers what they do:
-    id, reason, evidence and reason_entries.
+    id, reason, evidence, evidence_entry and reason_entries.
     """
 
     rule: NoteRule
@@ -71,6 +71,10 @@ class NoteEffect:
     @property
     def evidence(self):
         return self.rule.evidence
+
+    @functools.cached_property
+    def evidence_entry(self):
+        return {"rule": self.rule.id, "text": self.rule.evidence}
 
     @functools.cached_property
     def reason(self):

@@ -1,13 +1,16 @@
 """The knowledge base: the rules table applied to one runner, giving what a shoe must offer and what to tell them."""
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
+from .fixed_entries import FixedEntry
 from .knowledge import parse_table, table_text
 from .profile import Profile
 from .requirements import combine, described
+from .rule_index import RuleIndex
 from .rules import RulesError, parse_rules
 from .vocabulary import ATTRIBUTE_NAMES, LEVEL_ORDER, RATING_MAX, RATING_MIN
 
@@ -33,17 +36,42 @@ class Assessment:
     general: frozenset = frozenset()  # ids of the rules every runner gets, whatever they answer
     tuned: dict = dataclasses.field(default_factory=dict)  # attribute -> the weights overlay's multiplier, when not 1
 
+    @functools.cached_property
+    def bands(self):
+        """[(attribute index, attribute, low, high, weight)] for the attributes with a weight, as Python numbers:
+        what the answer's requirements, breakdowns and why-lines are made from."""
+        lows, highs = self.lows.tolist(), self.highs.tolist()
+        return [(i, ATTRIBUTE_NAMES[i], lows[i], highs[i], w) for i, w in enumerate(self.weights.tolist()) if w > 0]
+
     def requirements(self):
-        lows, highs, weights = self.lows.tolist(), self.highs.tolist(), self.weights.tolist()
         return {
-            attr: {
-                **described(attr, lows[i], highs[i], weights[i]),
-                **({"tuned": self.tuned[attr]} if attr in self.tuned else {}),
-                "reasons": [reason.reason_entries[attr] for reason in self.reasons[attr]],
-            }
-            for i, attr in enumerate(ATTRIBUTE_NAMES)
-            if attr in self.reasons
+            attr: _requirement(attr, low, high, weight, self.tuned.get(attr), self.reasons[attr])
+            for _, attr, low, high, weight in self.bands
         }
+
+
+# Runners share their requirements attribute by attribute (the rules behind one attribute combine in few ways), so
+# each entry is made once, as a FixedEntry. Keyed by the reasons' identities: what is kept holds the reasons, so no
+# other object can take their ids while it is kept.
+_REQUIREMENTS = {}
+SHARED_REQUIREMENTS = 4096
+
+
+def _requirement(attr, low, high, weight, tuned, reasons):
+    key = (attr, low, high, weight, tuned, *map(id, reasons))
+    found = _REQUIREMENTS.get(key)
+    if found is None:
+        entry = FixedEntry(
+            {
+                **described(attr, low, high, weight),
+                **({} if tuned is None else {"tuned": tuned}),
+                "reasons": [reason.reason_entries[attr] for reason in reasons],
+            }
+        )
+        if len(_REQUIREMENTS) >= SHARED_REQUIREMENTS:
+            _REQUIREMENTS.clear()
+        found = _REQUIREMENTS[key] = (entry, tuple(reasons))
+    return found[0]
 
 
 class KnowledgeBase:
@@ -54,6 +82,7 @@ class KnowledgeBase:
         self.overlay = overlay  # a store's WeightsOverlay, or None: the rules' weights as written
         # Per rule, its bands as (attribute index, low, high, weight): what assess() combines for every runner.
         self.contributions = [tuple((i, b.low, b.high, b.weight) for i, b in rule.contributions) for rule in self.rules]
+        self.index = RuleIndex(self.rules)
 
     @classmethod
     def load(cls, path=None, overlay=None):
@@ -72,27 +101,24 @@ class KnowledgeBase:
         reasons, warnings, advice, fired = {}, {}, {}, []
         n = len(ATTRIBUTE_NAMES)
         lows, highs, weights = [RATING_MIN] * n, [RATING_MAX] * n, [0.0] * n
-        for rule, contributions in zip(self.rules, self.contributions):
-            # Rule.applies written out: this loop runs over every rule for every runner.
-            for test in rule.tests:
-                if not test(facts):
-                    break
-            else:
-                fired.append(rule)
-                # combine() for every attribute at once, band by band in the same order: the same sums.
-                for i, low, high, weight in contributions:
-                    if low > lows[i]:
-                        lows[i] = low
-                    if high < highs[i]:
-                        highs[i] = high
-                    weights[i] += weight
-                for attr in rule.reason_entries:
-                    reasons.setdefault(attr, []).append(rule)
-                # Two rules may say the same thing from two passages: the runner sees it once.
-                if rule.warning_entry and rule.warning["code"] not in warnings:
-                    warnings[rule.warning["code"]] = rule.warning_entry
+        for position in self.index.fired(facts):
+            rule = self.rules[position]
+            fired.append(rule)
+            # combine() for every attribute at once, band by band in the same order: the same sums.
+            for i, low, high, weight in self.contributions[position]:
+                if low > lows[i]:
+                    lows[i] = low
+                if high < highs[i]:
+                    highs[i] = high
+                weights[i] += weight
+            for attr in rule.reason_entries:
+                reasons.setdefault(attr, []).append(rule)
+            # Two rules may say the same thing from two passages: the runner sees it once.
+            if rule.warning_entry and rule.warning["code"] not in warnings:
+                warnings[rule.warning["code"]] = rule.warning_entry
         for attr, rules in reasons.items():
-            rules.sort(key=lambda rule: -rule.requires[attr].weight)
+            if len(rules) > 1:
+                rules.sort(key=lambda rule: -rule.requires[attr].weight)
             i = ATTRIBUTE_INDEX[attr]
             if lows[i] > highs[i]:  # rules in conflict: combine() works out where they meet
                 band = combine([rule.requires[attr] for rule in rules])

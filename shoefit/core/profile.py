@@ -31,6 +31,7 @@ FACT_FIELDS = frozenset(
     }
     | LIST_FIELDS
 )
+_NO_FACTS = dict.fromkeys(FACT_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,9 @@ class Profile:
 
     def __post_init__(self):
         # Every fact is present, None when not given: rules read them by name, many runners at once.
-        facts = dict.fromkeys(FACT_FIELDS)
-        facts |= {
+        symptoms = frozenset(self.symptoms)
+        facts = {
+            **_NO_FACTS,
             "arch_type": self.arch_type,
             "pronation": self.pronation,
             "terrain": self.terrain,
@@ -72,7 +74,7 @@ class Profile:
             "drop": self.drop,
             "experience": self.experience,
             "fit_issues": frozenset(self.fit_issues),
-            "symptoms": frozenset(self.symptoms),
+            "symptoms": symptoms,
             "conditions": frozenset(self.conditions),
         }
         for group in ("pain", "training"):
@@ -80,7 +82,7 @@ class Profile:
                 facts[f"{group}.{key}"] = value
         # Pain details count as pain even without a named symptom: a runner who
         # reports 4 days of pain must get the care advice.
-        facts["has_pain"] = bool(PAIN_SYMPTOMS & facts["symptoms"]) or bool(self.pain)
+        facts["has_pain"] = not PAIN_SYMPTOMS.isdisjoint(symptoms) or bool(self.pain)
         # Trails, asked for as the terrain or told as where the runner trains: otherwise roads.
         facts["runs_off_road"] = self.terrain == "trail" or facts["training.surface"] in ("trail", "mixed")
         object.__setattr__(self, "facts", facts)
@@ -92,14 +94,18 @@ class Profile:
         Answers that cannot change the result are put in one canonical form (the
         order of symptoms, of pain details ...), so equal runners make equal profiles.
         """
-        data = dict(data)
-        for name in ("fit_issues", "symptoms", "conditions"):
-            data[name] = tuple(sorted(data.get(name, ())))
-        for name in ("brands", "exclude_brands"):
-            data[name] = tuple(data.get(name, ()))
-        for name in ("pain", "training"):
-            if data.get(name) is not None:
-                data[name] = tuple(sorted(data[name].items()))
-        if data.get("current_shoe") is not None:
-            data["current_shoe"] = (data["current_shoe"]["id"], data["current_shoe"]["liked"])
-        return cls(**data)
+        get = data.get
+        pain, training, shoe = get("pain"), get("training"), get("current_shoe")
+        return cls(
+            **{
+                **data,
+                "fit_issues": tuple(sorted(get("fit_issues", ()))),
+                "symptoms": tuple(sorted(get("symptoms", ()))),
+                "conditions": tuple(sorted(get("conditions", ()))),
+                "brands": tuple(get("brands", ())),
+                "exclude_brands": tuple(get("exclude_brands", ())),
+                "pain": None if pain is None else tuple(sorted(pain.items())),
+                "training": None if training is None else tuple(sorted(training.items())),
+                "current_shoe": None if shoe is None else (shoe["id"], shoe["liked"]),
+            }
+        )

@@ -3,9 +3,8 @@
 import functools
 
 import numpy as np
-import orjson
 
-from . import explain
+from . import explain, fixed_entries
 from .current_shoe import current_shoe
 from .feedback import Feedback
 from .feedback_report import report
@@ -37,6 +36,7 @@ class Recommender:
             self.recommend_json = functools.lru_cache(maxsize=memo_size)(self.recommend_json)
         remembered = max(4, min(FILTERED_MAX, FILTERED_BYTES // (26 * max(1, len(catalog)))))
         self._filtered = functools.lru_cache(maxsize=remembered)(self._filtered)
+        self._entries_of = {}  # catalog row -> _shoe_entries(row); at most a pair of small dicts per shoe
 
     def catalog_info(self, candidates=None):
         info = {"version": self.catalog.version, "size": len(self.catalog)}
@@ -108,7 +108,7 @@ class Recommender:
 
     def recommend_json(self, profile):
         """The recommendation as the API sends it (JSON bytes)."""
-        return orjson.dumps(self.recommend(profile))
+        return fixed_entries.dumps(self.recommend(profile))
 
     def _assess(self, profile, tryons):
         """(Feedback or None, the assessment the shoes are ranked on, the answer's body so far)."""
@@ -220,29 +220,23 @@ class Recommender:
         return {"text": text, "relax": relax}
 
     def _pick(self, rank_, row, score, breakdown, why, older):
-        shoe = self.catalog.shoes[row]
         return {
             "rank": rank_,
-            "id": shoe["id"],
-            "brand": shoe["brand"],
-            "model": shoe["model"],
-            "category": shoe["category"],
-            "use": shoe["use"],
-            "terrain": shoe["terrain"],
-            "price": shoe["price"],
-            "widths": shoe["widths"],
+            **self._shoe_entries(row)[0],
             "score": shown(score),
             "breakdown": breakdown,
             "why": why,
-            "also": [
-                {
-                    "id": self.catalog.shoes[r]["id"],
-                    "model": self.catalog.shoes[r]["model"],
-                    "price": self.catalog.shoes[r]["price"],
-                }
-                for r in older
-            ],
+            "also": [self._shoe_entries(r)[1] for r in older],
         }
+
+    def _shoe_entries(self, row):
+        """(what a pick says of the shoe in `row`, what a pick's "also" says of it), made once per shoe picked."""
+        entries = self._entries_of.get(row)
+        if entries is None:
+            shoe = self.catalog.shoes[row]
+            pick = {key: shoe[key] for key in ("id", "brand", "model", "category", "use", "terrain", "price", "widths")}
+            entries = self._entries_of[row] = (pick, {key: shoe[key] for key in ("id", "model", "price")})
+        return entries
 
 
 def _filter_words(field, value):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from .attributes import LEVELS, scaled
 from .errors import InvalidFile
+from .fixed_entries import FixedEntry
 from .knowledge import check_source, cited
 from .profile import FACT_FIELDS, LIST_FIELDS
 from .requirements import Band
@@ -83,11 +84,12 @@ class Rule:
             "tests": tuple(c.holds for c in self.conditions),
             "contributions": tuple((ATTRIBUTE_NAMES.index(attr), band) for attr, band in self.requires.items()),
             "reason_entries": {
-                attr: {"text": self.reason, "weight": band.weight, "source": source}
+                attr: FixedEntry({"text": self.reason, "weight": band.weight, "source": source})
                 for attr, band in self.requires.items()
             },
-            "warning_entry": {**self.warning, "source": source} if self.warning else None,
-            "advice_entry": {**self.advice, "source": source} if self.advice else None,
+            "warning_entry": FixedEntry({**self.warning, "source": source}) if self.warning else None,
+            "advice_entry": FixedEntry({**self.advice, "source": source}) if self.advice else None,
+            "evidence_entry": FixedEntry({"rule": self.id, "text": self.evidence}) if self.evidence else None,
         }
         for key, value in entries.items():
             object.__setattr__(self, key, value)

@@ -47,9 +47,10 @@ def _quantize(terms):
 
 def normalized(weights):
     """Weights scaled to sum to 1 along the last axis (all zero stays zero)."""
+    if weights.ndim == 1:  # one runner: the same sum and division, without a mask for the rows of a block
+        total = np.add.reduce(weights)  # weights.sum() without its Python wrapper
+        return weights / total if total > 0 else np.zeros_like(weights, dtype=np.float64)
     total = weights.sum(axis=-1, keepdims=True)
-    if weights.ndim == 1:  # one runner: the same division, without a mask for the rows of a block
-        return weights / total if total[0] > 0 else np.zeros_like(weights, dtype=np.float64)
     return np.divide(weights, total, out=np.zeros_like(weights, dtype=np.float64), where=total > 0)
 
 

@@ -91,7 +91,12 @@ def shortlist(catalog, rows, scores, k, first=None, pinned=None, assessment=None
         score_of[rows] = scores
         picks = pin(catalog, picks, pinned, member, score_of, k, assessment)
         score_of = dict(zip(picks, score_of[picks].tolist()))
-    return [(row, score_of[row], [r for r in catalog.generations(row) if r != row and member[r]]) for row in picks]
+    return [(row, score_of[row], _older(catalog.generations(row), row, member)) for row in picks]
+
+
+def _older(line, row, member):
+    """The versions of `row`'s line that are candidates, other than `row`; most lines have one version."""
+    return [r for r in line if r != row and member[r]] if len(line) > 1 else []
 
 
 def _greedy(ordered, scores, brands_of, k):
