@@ -17,10 +17,11 @@ def test_benchmark_quick_run_prints_its_figures():
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert len(re.findall(r"^ratio POST recs, .+ / healthz = \d+\.\d\d", run.stdout, flags=re.M)) == 2
     assert len(re.findall(r"^ratio .+ / bare Flask = \d+\.\d\d", run.stdout, flags=re.M)) == 2
+    assert len(re.findall(r"^ratio POST recs, .+ / bare /answer = \d+\.\d\d", run.stdout, flags=re.M)) == 2
     assert "synthetic" in run.stdout and "non-2xx" in run.stdout
     # Every HTTP row: zero non-2xx responses and zero socket errors.
     rows = re.findall(r"^\d+\s+(?:GET|POST) .+?\s+[\d.]+\s+[\d.]+\s+(\d+)\s+(\d+)\s*$", run.stdout, flags=re.M)
-    assert len(rows) == 4 and all(row == ("0", "0") for row in rows)
+    assert len(rows) == 5 and all(row == ("0", "0") for row in rows)
 
 
 def test_load_scenario_quick_run_has_no_errors_across_a_reload():
