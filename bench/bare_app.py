@@ -8,12 +8,12 @@ recommendation, with nothing computed.
 """
 
 import os
+from pathlib import Path
 
 import flask
 
 app = flask.Flask(__name__)
-_path = os.environ.get("BENCH_BARE_ANSWER")
-ANSWER = open(_path, "rb").read() if _path else b'{"status":"ok"}'
+ANSWER = Path(os.environ["BENCH_BARE_ANSWER"]).read_bytes() if "BENCH_BARE_ANSWER" in os.environ else b'{"status":"ok"}'
 
 
 @app.get("/ping")
