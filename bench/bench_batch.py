@@ -2,7 +2,7 @@
 """Benchmark batch scoring: BatchEngine's throughput, then `shoefit score` end to end.
 
     python bench/bench_batch.py [--quick] [--shoes N] [--profiles N] [--jobs N] [--formats csv,parquet]
-                                [--top 5] [--rounds N] [--http-runners-per-s 1327] [--no-engine]
+                                [--top 5] [--rounds N] [--http-runners-per-s 2265] [--no-engine]
 
 1. In-process, on a seeded synthetic catalog (10k shoes by default): runner x shoe
    scores per second of BatchEngine.score (top 10), for typical runners without and
@@ -71,7 +71,7 @@ RATIO_TARGET = 20
 FLOOR_RATIO_TARGET, MEMORY_TARGET_MB = 5, 1024
 # Runners/s of the HTTP path, distinct runners, as bench_recommend.py --http-only last measured it on this machine
 # (wrk, 2 workers); the batch path's target is RATE_MULTIPLE times that.
-HTTP_RUNNERS_PER_S, RATE_MULTIPLE = 1327, 20
+HTTP_RUNNERS_PER_S, RATE_MULTIPLE = 2265, 20
 TOP = 10
 
 # Shares of runners giving each answer: most answer the basics, fewer report pain
