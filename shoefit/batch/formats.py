@@ -11,6 +11,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ..core.errors import ShoefitError
+from .spool import Spooled, append
 
 INPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -76,11 +77,13 @@ def _encode_jsonl(batch):
 # CSV and JSON Lines are encoded where the chunk was scored (a worker), so the
 # writing process only copies bytes; Parquet has to be encoded by its one writer.
 ENCODERS = {"csv": _encode_csv, "jsonl": _encode_jsonl, "parquet": lambda batch: batch}
+ENCODED_AS_BYTES = frozenset({"csv", "jsonl"})
 
 
 @contextlib.contextmanager
 def writer(kind, fh, schema):
-    """A function writing encoded batches of `schema` rows to `fh` as `kind`."""
+    """A function writing encoded batches of `schema` rows to `fh` as `kind`: for CSV and JSON Lines, bytes or a
+    chunk a worker spooled (spool.py)."""
     if kind == "parquet":
         with pq.ParquetWriter(fh, schema) as parquet:
             yield parquet.write_batch
@@ -89,4 +92,11 @@ def writer(kind, fh, schema):
         sink = pa.BufferOutputStream()
         pa_csv.write_csv(schema.empty_table(), sink)
         fh.write(sink.getvalue())
-    yield fh.write
+
+    def write(payload):
+        if isinstance(payload, Spooled):
+            append(fh, payload)
+        else:
+            fh.write(payload)
+
+    yield write

@@ -62,7 +62,7 @@ def score_file(source_path, output_path, *, sources, catalog, knowledge, rejects
     if engine == "dask":
         scored = functools.partial(_dask().scored_on_dask, sources, scheduler)
     else:
-        scored = functools.partial(scored_here, catalog, knowledge, sources, jobs)
+        scored = functools.partial(scored_here, catalog, knowledge, sources, jobs, output_path=output_path)
     rejects = RejectSink(rejects_path)
     summary = Summary()
     clock = Stopwatch()
