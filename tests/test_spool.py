@@ -2,6 +2,7 @@
 
 import errno
 import os
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,9 +10,11 @@ import pytest
 
 from shoefit.batch import spool
 from shoefit.batch.chunk_scorer import Job, Stopwatch
+from shoefit.batch.formats import PICKS_SCHEMA
 from shoefit.batch.sources import Sources, chunks_of, open_source
-from shoefit.batch.spool import Spooled, append, spool_folder, spooled
+from shoefit.batch.spool import Spooled, append, batch_of, spool_folder, spooled
 from shoefit.batch.workers import scored_here
+from shoefit.cli import main
 
 
 def test_spooled_chunks_are_appended_in_turn_and_deleted(tmp_path):
@@ -55,6 +58,14 @@ def test_a_chunk_that_cannot_be_written_goes_back_as_it_is(tmp_path):
     assert spooled(payload, str(tmp_path / "gone"), "1.part") is payload
 
 
+def test_a_spooled_batch_is_read_back_whole_and_its_file_deleted(tmp_path):
+    batch = pa.record_batch([pa.array(["a", None, "c"]), pa.array([1.5, 2.0, None])], names=["id", "score"])
+    chunk = spooled(batch, str(tmp_path), "1.part")
+    with batch_of(chunk) as back:
+        assert back.equals(batch) and back.schema == batch.schema
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_spool_folder_is_beside_the_output_and_goes_with_what_is_left_in_it(tmp_path):
     with spool_folder(tmp_path / "picks.csv") as folder:
         assert Path(folder).parent == tmp_path and Path(folder).name.startswith(".picks.csv.chunks-")
@@ -62,30 +73,46 @@ def test_the_spool_folder_is_beside_the_output_and_goes_with_what_is_left_in_it(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("kind, spools", [("csv", True), ("jsonl", True), ("parquet", False)])
-def test_worker_processes_hand_bytes_back_as_files_and_batches_as_they_are(tmp_path, kind, spools):
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_worker_processes_hand_their_chunks_back_as_files_beside_the_output(tmp_path, kind):
     source = tmp_path / "runners.csv"
     source.write_text("id,arch_type,pronation\n" + "".join(f"r{i},flat,overpronation\n" for i in range(6)))
     sources = Sources.read()
     catalog, knowledge = sources.load()
-    output = tmp_path / f"picks.{kind}"
     with open_source(source) as opened:
         job = Job(opened.format, opened.header, kind, 3, str(source))
         chunks = chunks_of(opened, 2, Stopwatch())
-        with scored_here(catalog, knowledge, sources, 2, job, chunks, output_path=output) as results:
+        with scored_here(
+            catalog, knowledge, sources, 2, job, chunks, output_path=tmp_path / f"picks.{kind}"
+        ) as results:
             payloads = [result.payload for result in results]
-            folders = {Path(p.path).parent for p in payloads if isinstance(p, Spooled)}
-            written = [Path(p.path).read_bytes() for p in payloads if isinstance(p, Spooled)]
-    assert len(payloads) == 3
-    if spools:
-        assert all(isinstance(p, Spooled) for p in payloads)
-        # Each chunk of 2 runners: their 3 picks each, in the order the runners came.
-        assert [chunk.count(b"\n") for chunk in written] == [6, 6, 6]
-        assert [p.size for p in payloads] == [len(chunk) for chunk in written]
-        first = {"csv": b'"r%d",', "jsonl": b'{"profile_id":"r%d",'}[kind]
-        assert all(chunk.startswith(first % (2 * i)) for i, chunk in enumerate(written)), written
-        (folder,) = folders
-        assert folder.parent == tmp_path and not folder.exists()
-    else:
-        assert all(isinstance(p, pa.RecordBatch) for p in payloads)
+            assert all(isinstance(p, Spooled) for p in payloads)
+            (folder,) = {Path(p.path).parent for p in payloads}
+            assert [Path(p.path).stat().st_size for p in payloads] == [p.size for p in payloads]
+            # Each chunk of 2 runners: their 3 picks each, in the order the runners came.
+            firsts = []
+            for p in payloads:
+                if kind == "parquet":
+                    with batch_of(p) as batch:
+                        assert batch.schema == PICKS_SCHEMA and batch.num_rows == 6
+                        firsts.append(batch.column("profile_id")[0].as_py())
+                else:
+                    text = Path(p.path).read_text()
+                    assert text.count("\n") == 6
+                    firsts.append(re.match(r'\W*(?:profile_id\W+)?(r\d+)"', text).group(1))
+            assert firsts == ["r0", "r2", "r4"]
+    assert folder.parent == tmp_path and not folder.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runners.csv"]
+
+
+@pytest.mark.parametrize("ext", ["jsonl", "parquet"])
+def test_a_file_scored_by_worker_processes_is_the_one_scored_alone(tmp_path, ext):
+    source = tmp_path / "runners.csv"
+    arches, pronations = ["flat", "high", "neutral", "unknown"], ["overpronation", "neutral", "underpronation"]
+    rows = [f"r{i},{arches[i % 4]},{pronations[i % 3]}\n" for i in range(40)]
+    source.write_text("id,arch_type,pronation\n" + "".join(rows))
+    alone, pooled = tmp_path / f"alone.{ext}", tmp_path / f"pooled.{ext}"
+    assert main(["score", str(source), "-o", str(alone), "--chunk", "7", "--jobs", "1", "--quiet"]) == 0
+    assert main(["score", str(source), "-o", str(pooled), "--chunk", "7", "--jobs", "2", "--quiet"]) == 0
+    assert pooled.read_bytes() == alone.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([source.name, alone.name, pooled.name])

@@ -11,7 +11,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ..core.errors import ShoefitError
-from .spool import Spooled, append
+from .spool import Spooled, append, batch_of
 
 INPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -77,16 +77,23 @@ def _encode_jsonl(batch):
 # CSV and JSON Lines are encoded where the chunk was scored (a worker), so the
 # writing process only copies bytes; Parquet has to be encoded by its one writer.
 ENCODERS = {"csv": _encode_csv, "jsonl": _encode_jsonl, "parquet": lambda batch: batch}
-ENCODED_AS_BYTES = frozenset({"csv", "jsonl"})
 
 
 @contextlib.contextmanager
 def writer(kind, fh, schema):
-    """A function writing encoded batches of `schema` rows to `fh` as `kind`: for CSV and JSON Lines, bytes or a
-    chunk a worker spooled (spool.py)."""
+    """A function writing encoded batches of `schema` rows to `fh` as `kind`: as ENCODERS make them, or as a
+    worker spooled them (spool.py)."""
     if kind == "parquet":
         with pq.ParquetWriter(fh, schema) as parquet:
-            yield parquet.write_batch
+
+            def write_batch(payload):
+                if isinstance(payload, Spooled):
+                    with batch_of(payload) as batch:
+                        parquet.write_batch(batch)
+                else:
+                    parquet.write_batch(payload)
+
+            yield write_batch
         return
     if kind == "csv":
         sink = pa.BufferOutputStream()

@@ -3,8 +3,9 @@
 Through the pipe, a chunk of CSV rows (some 10 MB) is pickled, copied into the kernel 64 KB at a time, read back,
 unpickled and written: a tenth of the whole run's CPU, most of it in the one process that also reads the input.
 As a file, the worker writes it once and the writer has the kernel copy it onto the end of the output
-(copy_file_range, within one file system: the spool folder lies beside the output). Anything that stops a
-spooled chunk (a full disk, say) sends it through the pipe as before.
+(copy_file_range, within one file system: the spool folder lies beside the output). A chunk of rows for a
+Parquet file, which only its one writer can encode, goes as an Arrow IPC file the writer maps into memory.
+Anything that stops a spooled chunk (a full disk, say) sends it through the pipe as before.
 """
 
 import contextlib
@@ -13,6 +14,8 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -30,17 +33,32 @@ def spool_folder(output_path):
 
 
 def spooled(payload, folder, name):
-    """`payload` (bytes or a pyarrow Buffer) written to `folder`/`name`: a Spooled, or the payload itself if it
-    cannot be written there."""
+    """`payload` (bytes, a pyarrow Buffer or a RecordBatch) written to `folder`/`name`: a Spooled, or the payload
+    itself if it cannot be written there."""
     path = os.path.join(folder, name)
     try:
         with open(path, "xb") as fh:
-            fh.write(payload)
+            if isinstance(payload, pa.RecordBatch):
+                with pa.ipc.new_file(fh, payload.schema) as ipc:
+                    ipc.write_batch(payload)
+            else:
+                fh.write(payload)
+            size = fh.tell()
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(path)
         return payload
-    return Spooled(path, memoryview(payload).nbytes)
+    return Spooled(path, size)
+
+
+@contextlib.contextmanager
+def batch_of(chunk):
+    """The RecordBatch a Spooled chunk holds, read in place (memory-mapped); the file is deleted after."""
+    try:
+        with pa.memory_map(chunk.path) as source:
+            yield pa.ipc.open_file(source).get_batch(0)
+    finally:
+        os.unlink(chunk.path)
 
 
 def append(fh, chunk):

@@ -16,7 +16,6 @@ from concurrent.futures import ProcessPoolExecutor
 from threadpoolctl import threadpool_limits
 
 from .chunk_scorer import ChunkScorer
-from .formats import ENCODED_AS_BYTES
 from .spool import spool_folder, spooled
 from .worker_start import worker_context
 
@@ -44,8 +43,8 @@ def in_order(submit, items, window, cancel=None):
 def scored_here(catalog, knowledge, sources, jobs, job, chunks, output_path=None):
     """ChunkResults in input order: in this process, or in `jobs` worker processes when there is more than one chunk.
 
-    With `output_path`, workers hand encoded bytes back as files beside it (spool.py): the writer then takes a
-    ChunkResult's payload as bytes or as a spool.Spooled.
+    With `output_path`, workers hand their encoded chunks back as files beside it (spool.py): a ChunkResult's
+    payload is then a spool.Spooled, which formats.writer takes as it takes the chunk itself.
     """
     head = list(itertools.islice(chunks, 2))
     chunks = itertools.chain(head, chunks)
@@ -53,9 +52,7 @@ def scored_here(catalog, knowledge, sources, jobs, job, chunks, output_path=None
         yield map(ChunkScorer(job, catalog, knowledge), chunks)
         return
     with contextlib.ExitStack() as stack:
-        folder = None
-        if output_path is not None and job.output_format in ENCODED_AS_BYTES:
-            folder = stack.enter_context(spool_folder(output_path))
+        folder = None if output_path is None else stack.enter_context(spool_folder(output_path))
         pool = ProcessPoolExecutor(jobs, mp_context=worker_context(), initializer=_start_worker,
                                    initargs=(job, sources, folder))  # fmt: skip
         # Shut down before the spool folder goes: no worker is still writing into it.
