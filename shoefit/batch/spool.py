@@ -66,9 +66,10 @@ def append(fh, chunk):
     fh.flush()
     with open(chunk.path, "rb") as source:
         left = chunk.size
-        with contextlib.suppress(OSError):  # no copy_file_range here, or not between these files
-            while left:
-                copied = os.copy_file_range(source.fileno(), fh.fileno(), left)
+        copy = getattr(os, "copy_file_range", None)  # Linux only
+        with contextlib.suppress(OSError):  # not between these files, or not on this kernel
+            while left and copy is not None:
+                copied = copy(source.fileno(), fh.fileno(), left)
                 if not copied:
                     break
                 left -= copied
