@@ -73,10 +73,9 @@ def append(fh, chunk):
                 if not copied:
                     break
                 left -= copied
+        # The kernel moved the file's offset behind the buffered writer's back: let it read the offset again.
+        fh.seek(0, os.SEEK_END)
         if left:
             source.seek(chunk.size - left)
-            fh.seek(0, os.SEEK_END)
             shutil.copyfileobj(source, fh)
-    # The kernel moved the file's offset behind the buffered writer's back: let it read the offset again.
-    fh.seek(0, os.SEEK_END)
     os.unlink(chunk.path)
