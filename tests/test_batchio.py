@@ -204,6 +204,37 @@ def test_a_row_without_id_is_named_by_its_line(catalog):
     assert (key, limit) == ("4", 3)
 
 
+@settings(max_examples=200, deadline=None)
+@given(key=st.integers(min_value=2**63, max_value=10**60) | st.integers(min_value=-(10**60), max_value=-(2**63) - 1),
+       pain_days=st.integers(0, 30))  # fmt: skip
+def test_a_json_lines_id_beyond_64_bits_keeps_its_digits(catalog, key, pain_days):
+    # orjson would read it as a float, and the row's id would lose its digits.
+    raw = b'{"id": %d, "pain": {"days": %d}}' % (key, pain_days)
+    read_id, profile, _ = JsonRows(catalog).read(3, raw)
+    assert read_id == str(key)
+    assert profile == JsonRows(catalog).read(3, b'{"pain": {"days": %d}}' % pain_days)[1]
+
+
+def test_a_json_lines_number_beyond_64_bits_is_refused_as_written(catalog):
+    with pytest.raises(RowError) as caught:
+        JsonRows(catalog).read(5, b'{"id": "e", "limit": 18446744073709551616}')
+    ((error),) = caught.value.errors
+    assert (error["field"], error["value"]) == ("limit", "18446744073709551616")
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [("1e400", "beyond a double"), ("NaN", "NaN"), ('"\\ud800"', "surrogate"), ("[" * 3000 + "]" * 3000, "depth")],
+)
+@pytest.mark.parametrize("key", ["7", "12345678901234567890123"])  # read by orjson, and by json
+def test_a_json_lines_row_orjson_cannot_read_is_malformed_whichever_reads_it(catalog, value, words, key):
+    with pytest.raises(RowError) as caught:
+        JsonRows(catalog).read(2, b'{"id": %s, "limit": %s}' % (key.encode(), value.encode()))
+    ((error),) = caught.value.errors
+    assert error["field"] == "" and error["message"].startswith("malformed JSON")
+    assert words in error["message"] or key == "7"  # orjson words its own errors
+
+
 # ------------------------------------------------------------------ output rows and files
 
 

@@ -7,6 +7,8 @@ the run writes them to the rejects file, one Reject per field error.
 import collections
 import difflib
 import functools
+import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -20,6 +22,10 @@ from ..core.validation import PROFILE_SCHEMA, InvalidProfile, check_against, fie
 from .formats import InputError
 
 FIELD_MEMO = 1 << 16  # distinct cell texts remembered per field
+# orjson reads an integer beyond 64 bits as a float (an id's digits lost): a row with a run of 19 digits, the fewest
+# such an integer has, is read by json instead. The run is found with every digit made a 0.
+_DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789", b"0" * 10)
+_DIGITS_BEYOND_ORJSON = b"0" * 19
 
 
 class RowError(FieldErrors):
@@ -242,8 +248,8 @@ class JsonRows:
     def read(self, line, raw):
         """(id, Profile, limit the row asks for or None); RowError if the row is invalid or asks for unknown brands."""
         try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
+            body = _loads(raw)
+        except (ValueError, RecursionError) as exc:  # both JSONDecodeErrors are ValueErrors
             raise RowError([_error("", _clip(raw), f"malformed JSON: {exc}")]) from None
         if not isinstance(body, dict):
             raise RowError([_error("", _clip(raw), "expected a JSON object")])
@@ -258,13 +264,39 @@ class JsonRows:
         return key, profile, profile.limit if "limit" in body else None
 
 
+def _loads(raw):
+    """A row's JSON as json reads it (orjson where the two agree, nearly always); what orjson refuses stays refused:
+    NaN and Infinity, a number beyond a double (1e400), a lone surrogate (no UTF-8 file can hold it)."""
+    if _DIGITS_BEYOND_ORJSON not in raw.translate(_DIGITS_AS_ZEROS):
+        return orjson.loads(raw)
+    body = json.loads(raw, parse_constant=_not_json, parse_float=_double)
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("a lone surrogate (\\ud800-\\udfff without its pair) is not a character") from None
+    return body
+
+
+def _not_json(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _double(text):
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"{text} is beyond a double")
+    return number
+
+
 def _text(value, fallback=None):
     """A value for the rejects file: text as it is, anything else as JSON."""
     if isinstance(value, str):
         return value
     if fallback is not None:
         return fallback
-    return "" if value is None else orjson.dumps(value).decode()
+    if value is None:
+        return ""
+    return json.dumps(value) if isinstance(value, int) else orjson.dumps(value).decode()  # json: ints beyond 64 bits
 
 
 def _clip(raw, size=200):
