@@ -102,6 +102,18 @@ source = { seed = "top-of-foot-soreness-after-running.txt", section = "s" }
         assert expected in problems, expected
 
 
+@pytest.mark.parametrize("weight", ["inf", "nan", "1e-9", "0"])
+def test_a_note_weight_that_would_break_or_vanish_from_scores_is_refused(weight):
+    from importlib import resources
+
+    text = resources.files("shoefit").joinpath("knowledge/feedback.toml").read_text("utf-8")
+    at = text.index("\nweight = ") + 1
+    broken = text[:at] + f"weight = {weight}" + text[text.index("\n", at) :]
+    with pytest.raises(FeedbackError) as caught:
+        FeedbackTable.from_text(broken, "feedback.toml")
+    assert "weight must be a number from 2**-20 (about 1e-6) to 1000, got" in str(caught.value)
+
+
 def test_try_ons_that_do_not_fit_the_catalog_are_refused_by_name(catalog):
     shoe = catalog.shoes[0]["id"]
     bad = [

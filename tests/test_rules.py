@@ -359,7 +359,11 @@ cushioning = { target = 5, weight = 1 }
         (("target = 5", "at_most = 4, within = 1"), "within goes with around"),
         (("cushioning = { target = 5", 'category = { at_least = "sturdy"'), "category is one of"),
         (("target = 5", 'at_least = "soft"'), "cushioning needs a number"),
-        (("weight = 1", "weight = 0"), "weight must be > 0"),
+        (("weight = 1", "weight = 0"), "weight must be a number from 2**-20"),
+        (("weight = 1", "weight = 1e-7"), "got 1e-07"),  # it would round to 0: the requirement dropped unsaid
+        (("weight = 1", "weight = inf"), "got inf"),
+        (("weight = 1", "weight = nan"), "got nan"),
+        (("weight = 1", "weight = 1e300"), "to 1000"),
         (("cushioning = {", "squishiness = {"), "unknown attribute 'squishiness'"),
         (('seed = "forefoot-pain-after-running.txt"', 'seed = "elsewhere.txt"'), "unknown seed"),
         (('reason = "r"', 'reason = ""'), "missing reason"),

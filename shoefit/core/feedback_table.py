@@ -9,6 +9,7 @@ import functools
 
 from .errors import InvalidFile
 from .knowledge import check_source, parse_table, table_text
+from .rules import weight_problem
 from .vocabulary import ATTRIBUTES, FIT_ISSUES, RATING_MAX, RATING_MIN
 
 DIRECTIONS = ("more", "less")
@@ -119,8 +120,8 @@ def _parse_notes(raw, name, problems):
         span = RATING_MAX - RATING_MIN
         if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 < margin <= span:
             problems.append(f"{where}: margin must be > 0 and at most {span:g}, got {margin!r}")
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
-            problems.append(f"{where}: weight must be > 0, got {weight!r}")
+        if weight_problem(weight):
+            problems.append(f"{where}: {weight_problem(weight)}")
         _check_text(entry, "reason", where, problems)
         _check_text(entry, "evidence", where, problems, required=False)
         check_source(entry.get("source"), where, problems)

@@ -27,8 +27,20 @@ BOUND_KEYS = ("at_least", "at_most", "around", "target")  # target: the old poin
 EFFECT_GRID = 2.0**20
 
 
+# A weight 1000 times the table's usual 1 drowns every other already; beyond that, sums of weights could overflow.
+WEIGHT_MIN, WEIGHT_MAX = 1 / EFFECT_GRID, 1000.0
+
+
 def on_grid(value):
     return round(value * EFFECT_GRID) / EFFECT_GRID
+
+
+def weight_problem(weight):
+    """Why `weight` cannot weigh a requirement, or None. Below the grid's step a weight would round to 0 and its
+    requirement be dropped without a word; infinity and NaN would make every score NaN."""
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not WEIGHT_MIN <= weight <= WEIGHT_MAX:
+        return f"weight must be a number from 2**-20 (about 1e-6) to {WEIGHT_MAX:g}, got {weight!r}"
+    return None
 
 
 class RulesError(InvalidFile):
@@ -216,8 +228,8 @@ def _parse_band(attr, spec, where, problems):
         problems.append(f"{where}: needs exactly one of at_least, at_most, around, got {kinds or 'none'}")
         return None
     kind, value, within, weight = kinds[0], spec[kinds[0]], spec.get("within", 0), spec.get("weight")
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
-        problems.append(f"{where}: weight must be > 0, got {weight!r}")
+    if weight_problem(weight):
+        problems.append(f"{where}: {weight_problem(weight)}")
         return None
     if "within" in spec and (kind != "around" or isinstance(within, bool) or not isinstance(within, (int, float))
                              or within < 0 or isinstance(value, str)):  # fmt: skip
