@@ -186,6 +186,17 @@ def test_rows_missing_from_the_catalog_in_several_fields_list_each_error_in_fiel
     assert summary.rejected == 4 and summary.scored == 1
 
 
+def test_pain_and_training_read_cell_by_cell_give_the_row_paths_facts_and_errors(tmp_path, catalog, knowledge):
+    # Every pain and training cell: each is judged on its own column, and the facts made from it alone.
+    header = "id,symptoms,pain_days,pain_severity,pain_character,pain_timing,pain_despite_rest,training_weekly_km," \
+             "training_weekly_increase_pct,training_surface"  # fmt: skip
+    lines = [header, "a,,12,9,sharp,during_run,true,40,30,trail", "b,forefoot_pain,,,,,,,,", "c,,3,,,,,,,mixed",
+             "d,,abc,11,,,maybe,,,mud", "e,,,,,,,,50,", "f,,0,0,,,false,0,0,road", "g,,,,,,,,,",
+             "h,,-1,2,,,,,,", "i,,,5,,,,,,", "j,,,,,after_run,,,,", "k,,,,,,,,,trail"]  # fmt: skip
+    summary = same_as_row_path(tmp_path, "\n".join(lines).encode(), catalog, knowledge)
+    assert (summary.scored, summary.rejected) == (9, 2)
+
+
 def test_the_fast_path_builds_no_profile_per_row(tmp_path, catalog, knowledge):
     rng = random.Random(1)
     kinds = [runner_line(rng, 0, quoted=False).split(",", 1)[1] for _ in range(20)]
@@ -217,4 +228,17 @@ def test_each_fact_comes_from_the_fields_runners_reads_it_from(body):
         # ColumnRunners reads each field alone and takes either.
         either = any(Profile(**{name: getattr(runner, name)}).facts[fact] for name in sources)
         assert either == runner.facts[fact], (fact, sources)
+    for group in ("pain", "training"):
+        # Read cell by cell from a CSV (csv_columns.py): each fact of the group from its own cell alone, and a
+        # derived one wherever any one cell alone makes it hold.
+        cells = [(key, value) for key, value in getattr(runner, group) or ()]
+        for fact in FACT_FIELDS:
+            if fact.startswith(f"{group}."):
+                own = [c for c in cells if f"{group}.{c[0]}" == fact]
+                assert Profile(**{group: tuple(own) or None}).facts[fact] == runner.facts[fact], fact
+        for fact, sources in DERIVED_FACTS.items():
+            if group in sources:
+                others = any(Profile(**{name: getattr(runner, name)}).facts[fact] for name in sources if name != group)
+                either = any(Profile(**{group: (c,)}).facts[fact] for c in cells)
+                assert (others or either) == runner.facts[fact], fact
     assert profile_module.FACT_FIELDS is FACT_FIELDS

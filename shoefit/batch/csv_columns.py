@@ -1,9 +1,11 @@
 """A parsed CSV chunk judged column by column: each field's distinct cell texts judged once, runners as codes.
 
 Each field's outcome depends only on its own cells (rows.CsvRows says why), so a column's distinct texts
-(or, for pain_* and training_*, distinct tuples of texts) are judged by CsvRows' own memoised judges, and
-every row gets the code of its text: what a row would have been as a Profile is, field by field, a code
-into that field's distinct values (runners.ColumnRunners). Only rejected rows are looked at one by one.
+(or distinct tuples of texts, for a field of several cells such as current_shoe_*) are judged by CsvRows' own
+memoised judges, and every row gets the code of its text: what a row would have been as a Profile is, field by
+field, a code into that field's distinct values (runners.ColumnRunners). pain_* and training_* go further:
+their cells are judged, and their facts made, one cell at a time, as CsvRows judges them (thousands of distinct
+tuples a chunk, a few dozen texts a cell). Only rejected rows are looked at one by one.
 Rows are judged, and rejects worded, exactly as CsvRows.read does (tests hold the two to each other).
 """
 
@@ -36,11 +38,16 @@ class CsvColumns:
         """(keys, ColumnRunners, picks wanted per runner, rejects) of a csv_parse.ParsedChunk."""
         lines = parsed.lines
         codes, values, problems = {}, {}, {}
+        parts = {}  # field judged cell by cell -> [(nested key, codes, values, problems)], one per cell
         for name, ats, judge in self.rows.fields:
-            codes[name], texts = _distinct(parsed.columns, ats)
-            outcomes = [judge(text) for text in texts]
-            values[name] = [value if ok else None for ok, value in outcomes]
-            problems[name] = [None if ok else value for ok, value in outcomes]
+            if hasattr(judge, "parts"):
+                # Each cell alone has a few dozen texts; together, pain's make thousands of tuples a chunk.
+                parts[name] = []
+                for (key, part), at in zip(judge.parts, ats):
+                    cell_codes, _, cell_values, cell_problems = _judged(parsed.columns, [at], part)
+                    parts[name].append((key, cell_codes, cell_values, cell_problems))
+                continue
+            codes[name], texts, values[name], problems[name] = _judged(parsed.columns, ats, judge)
             if name == "limit":
                 # A limit the row asks for; an empty cell asks for none, whatever the default.
                 asked = [text.strip() != "" for text in texts]
@@ -51,16 +58,29 @@ class CsvColumns:
                 codes[name], values[name] = np.zeros(len(lines), dtype=np.intp), [self.rows.defaults[name]]
         keys = self._keys(parsed, lines)
         rejected = np.zeros(len(lines), dtype=bool)
-        for name in self.given:
-            bad = np.array([p is not None for p in problems[name]], dtype=bool)
-            rejected |= bad[codes[name]]
+        for name in self.given - set(parts):
+            rejected |= _bad(problems[name])[codes[name]]
+        for cells in parts.values():
+            for _, cell_codes, _, cell_problems in cells:
+                rejected |= _bad(cell_problems)[cell_codes]
         rejects = [(int(line), "", [_error("", "", message)]) for line, message in parsed.problems]
         for row in np.flatnonzero(rejected).tolist():
-            found = [p for name, _, _ in self.rows.fields if (p := problems[name][codes[name][row]]) is not None]
-            rejects.append((int(lines[row]), keys[row].as_py(), [e for p in found for e in p]))
+            errors = []
+            for name, _, _ in self.rows.fields:
+                if name in parts:  # cell by cell, in column order, as the field's own judge lists them
+                    found = [cell_problems[c[row]] for _, c, _, cell_problems in parts[name]]
+                else:
+                    found = [problems[name][codes[name][row]]]
+                errors += [e for p in found if p is not None for e in p]
+            rejects.append((int(lines[row]), keys[row].as_py(), errors))
         rejected |= self._catalog_rejects(codes, values, ~rejected, lines, keys, rejects)
         good = ~rejected
-        runners = ColumnRunners({name: c[good] for name, c in codes.items()}, values, self.facts)
+        runners = ColumnRunners(
+            {name: c[good] for name, c in codes.items()},
+            values,
+            self.facts,
+            {name: [(key, c[good], v) for key, c, v, _ in cells] for name, cells in parts.items()},
+        )
         keep = wanted[codes["limit"][good]] if "limit" in self.given else np.full(int(good.sum()), self.top)
         rejects.sort(key=lambda r: r[0])  # the parse's, the fields' and the catalog's, each in line order
         found = [reject for line, key, errors in rejects for reject in Reject.of(line, RowError(errors, key))]
@@ -115,6 +135,17 @@ class CsvColumns:
         mask = np.zeros(len(ids), dtype=bool)
         mask[odd] = True
         return pc.replace_with_mask(ids, pa.array(mask), pa.array(fixed, pa.string()))
+
+
+def _bad(problems):
+    return np.array([p is not None for p in problems], dtype=bool)
+
+
+def _judged(columns, ats, judge):
+    """(code per row, distinct texts, per text its value or None, per text its problems or None) of cells `ats`."""
+    codes, texts = _distinct(columns, ats)
+    outcomes = [judge(text) for text in texts]
+    return codes, texts, [v if ok else None for ok, v in outcomes], [None if ok else v for ok, v in outcomes]
 
 
 def _distinct(columns, ats):

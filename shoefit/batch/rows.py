@@ -177,7 +177,11 @@ def column_of(path):
 def _field_judge(name, columns):
     """cell text(s) -> (True, the field's Profile value) or (False, [field error named by column]), memoised."""
     if len(columns) > 1 and _separable(PROFILE_SCHEMA.fields[name]):
-        return _parts_judge([_cells_judge(name, [column]) for column in columns])
+        parts = [_cells_judge(name, [column]) for column in columns]
+        judge = _parts_judge(parts)
+        # (nested key, judge of its cell alone) per cell: csv_columns.py reads such a field cell by cell.
+        judge.parts = [(key, part) for (_, _, key, _), part in zip(columns, parts)]
+        return judge
     return _cells_judge(name, columns)
 
 

@@ -65,22 +65,34 @@ class ProfileRunners:
 class ColumnRunners:
     """Runners as a code per field (np arrays, one entry per runner) into that field's distinct values (lists).
 
+    `parts`: for a nested field read cell by cell (pain, training: csv_columns.py), instead of a code per runner
+    into its values, [(nested key, codes, values)]: per key a code per runner into what that cell alone makes
+    of the field. Each of its facts comes from one cell (pain.days from pain_days), and has_pain or
+    runs_off_road holds where any one cell alone makes it hold (tests hold Profile to both).
     `memo`: (fields, their values) -> the facts they make, shared by the blocks of one scorer: pain details
     and the like repeat from chunk to chunk.
     """
 
     MEMO = 1 << 16
 
-    def __init__(self, codes, values, memo=None):
+    def __init__(self, codes, values, memo=None, parts=None):
         self.codes, self.values = codes, values
         self.memo = {} if memo is None else memo
+        self.parts = parts or {}
         self.combos = {}  # sources -> (codes, facts per distinct combo): the five pain facts read the same field
 
     def __len__(self):
-        return len(next(iter(self.codes.values()))) if self.codes else 0
+        if self.codes:
+            return len(next(iter(self.codes.values())))
+        return next((len(codes) for cells in self.parts.values() for _, codes, _ in cells), 0)
 
     def block(self, part):
-        return ColumnRunners({name: codes[part] for name, codes in self.codes.items()}, self.values, self.memo)
+        return ColumnRunners(
+            {name: codes[part] for name, codes in self.codes.items()},
+            self.values,
+            self.memo,
+            {name: [(key, codes[part], values) for key, codes, values in cells] for name, cells in self.parts.items()},
+        )
 
     def fields(self, names):
         if len(names) == 1:
@@ -100,10 +112,24 @@ class ColumnRunners:
             # Each field alone, then either: the combinations of symptoms and pain details are thousands.
             held = np.zeros(len(self), dtype=bool)
             for source in DERIVED_FACTS[name]:
-                codes, values = self.fact_of((source,), name)
-                held |= np.array(values, dtype=bool)[codes]
+                for codes, values in self._cells_or_field(source, name):
+                    held |= np.array(values, dtype=bool)[codes]
             return held.astype(np.intp), [False, True]
-        return self.fact_of(fact_sources(name), name)
+        (source,) = fact_sources(name)
+        if source in self.parts:
+            key = name.split(".", 1)[1]
+            for cell, codes, values in self.parts[source]:
+                if cell == key:
+                    return codes, [self._facts((source,), (value,))[name] for value in values]
+            return np.zeros(len(self), dtype=np.intp), [None]  # no such cell: the field never holds the key
+        return self.fact_of((source,), name)
+
+    def _cells_or_field(self, source, name):
+        """[(codes, values)] of fact `name` as each of `source`'s cells alone makes it, or as the field does."""
+        if source in self.parts:
+            return [(codes, [self._facts((source,), (value,))[name] for value in values])
+                    for _, codes, values in self.parts[source]]  # fmt: skip
+        return [self.fact_of((source,), name)]
 
     def fact_of(self, sources, name):
         """(code per runner, distinct values) of fact `name` as these fields alone make it."""
