@@ -13,6 +13,8 @@
    same run (pyarrow alone reading that input and writing as many rows of the output's
    columns), peak memory of the whole process tree, runners/s against 20x the HTTP path,
    and where the time goes (the CLI's hidden --timings).
+3. What the machine's two cores give two worker processes: a chunk scorer alone, then two
+   side by side, beside a plain Python loop timed the same way (bench/core_scaling.py).
 
 Prints figures, not pass/fail; a target not reached shows MISSED next to its figure.
 """
@@ -36,8 +38,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
 
 from bench_recommend import BRANDS, profiles_for, synthetic_csv  # noqa: E402 (re-executes under .venv if needed)
+from core_scaling import report as report_core_scaling  # noqa: E402
 from io_floor import floor_seconds  # noqa: E402
 
+from shoefit.batch import CHUNK_RUNNERS  # noqa: E402
 from shoefit.batch.engine import BatchEngine  # noqa: E402
 from shoefit.batch.rows import CSV_COLUMNS, CsvRows, RowError  # noqa: E402
 from shoefit.core.catalog import Catalog  # noqa: E402
@@ -326,7 +330,7 @@ def run_cli(args):
         return wall, peak_rss, peak_pss, proc.returncode, err.read().decode()
 
 
-def bench_end_to_end(n, formats, jobs, top, rounds, http_rate):
+def bench_end_to_end(n, formats, jobs, top, rounds, http_rate, scaling):
     catalog = Catalog.load()
     rate_target = RATE_MULTIPLE * http_rate
     print(f"\n== 2. End to end: python -m shoefit.cli score, {n:,} CSV runners, bundled catalog, top {top} ==")
@@ -388,6 +392,8 @@ def bench_end_to_end(n, formats, jobs, top, rounds, http_rate):
                     )
         largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"   largest single process over these runs: {largest:.0f} MB (ru_maxrss)")
+        if scaling:
+            report_core_scaling(source, formats[-1], top, *scaling)
 
 
 def verdicts(n, figure, rate_target):
@@ -444,7 +450,9 @@ def main(argv=None):
         bench_engine(bundled, f"bundled catalog ({len(bundled)} shoes)", bundled.brands, n_batch, n_single)
         synthetic = Catalog.from_bytes(synthetic_csv(args.shoes).encode(), f"synthetic-{args.shoes}")
         bench_engine(synthetic, f"{args.shoes:,}-shoe synthetic catalog", BRANDS, n_batch, n_single)
-    bench_end_to_end(args.profiles, args.formats, args.jobs, args.top, args.rounds, args.http_runners_per_s)
+    # Section 3: as many chunks as two workers score in a few seconds (quick: small ones).
+    scaling = (4096, 3) if args.quick else (CHUNK_RUNNERS, 8)
+    bench_end_to_end(args.profiles, args.formats, args.jobs, args.top, args.rounds, args.http_runners_per_s, scaling)
     print(f"\ndone in {time.perf_counter() - start:.1f} s")
     return 0
 
