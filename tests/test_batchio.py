@@ -13,7 +13,8 @@ from shoefit.batch import formats
 from shoefit.batch import rows as rows_module
 from shoefit.batch.chunk_scorer import picks_batch
 from shoefit.batch.engine import BatchEngine
-from shoefit.batch.rows import CSV_COLUMNS, CsvRows, JsonRows, RowError
+from shoefit.batch.json_rows import JsonRows
+from shoefit.batch.rows import CSV_COLUMNS, CsvRows, RowError
 from shoefit.batch.runners import ProfileRunners
 from shoefit.core.atomic_file import atomic_file
 from shoefit.core.profile import Profile

@@ -14,7 +14,8 @@ from .csv_columns import CsvColumns
 from .csv_parse import parse_chunk
 from .engine import BatchEngine
 from .formats import ENCODERS, PICKS_SCHEMA, SCORE_DECIMALS
-from .rows import JsonRows, Reject, RowError
+from .json_rows import JsonRows
+from .rows import Reject, RowError
 from .runners import ProfileRunners
 
 
