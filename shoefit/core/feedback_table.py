@@ -120,8 +120,8 @@ def _parse_notes(raw, name, problems):
         span = RATING_MAX - RATING_MIN
         if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 < margin <= span:
             problems.append(f"{where}: margin must be > 0 and at most {span:g}, got {margin!r}")
-        if weight_problem(weight):
-            problems.append(f"{where}: {weight_problem(weight)}")
+        if problem := weight_problem(weight):
+            problems.append(f"{where}: {problem}")
         _check_text(entry, "reason", where, problems)
         _check_text(entry, "evidence", where, problems, required=False)
         check_source(entry.get("source"), where, problems)

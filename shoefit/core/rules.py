@@ -228,8 +228,8 @@ def _parse_band(attr, spec, where, problems):
         problems.append(f"{where}: needs exactly one of at_least, at_most, around, got {kinds or 'none'}")
         return None
     kind, value, within, weight = kinds[0], spec[kinds[0]], spec.get("within", 0), spec.get("weight")
-    if weight_problem(weight):
-        problems.append(f"{where}: {weight_problem(weight)}")
+    if problem := weight_problem(weight):
+        problems.append(f"{where}: {problem}")
         return None
     if "within" in spec and (kind != "around" or isinstance(within, bool) or not isinstance(within, (int, float))
                              or within < 0 or isinstance(value, str)):  # fmt: skip
