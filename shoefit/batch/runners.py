@@ -120,16 +120,19 @@ class ColumnRunners:
             key = name.split(".", 1)[1]
             for cell, codes, values in self.parts[source]:
                 if cell == key:
-                    return codes, [self._facts((source,), (value,))[name] for value in values]
+                    return codes, self._cell_facts(source, values, name)
             return np.zeros(len(self), dtype=np.intp), [None]  # no such cell: the field never holds the key
         return self.fact_of((source,), name)
 
     def _cells_or_field(self, source, name):
         """[(codes, values)] of fact `name` as each of `source`'s cells alone makes it, or as the field does."""
         if source in self.parts:
-            return [(codes, [self._facts((source,), (value,))[name] for value in values])
-                    for _, codes, values in self.parts[source]]  # fmt: skip
+            return [(codes, self._cell_facts(source, values, name)) for _, codes, values in self.parts[source]]
         return [self.fact_of((source,), name)]
+
+    def _cell_facts(self, source, values, name):
+        """Fact `name` as each of these values of one of `source`'s cells makes it alone."""
+        return [self._facts((source,), (value,))[name] for value in values]
 
     def fact_of(self, sources, name):
         """(code per runner, distinct values) of fact `name` as these fields alone make it."""
